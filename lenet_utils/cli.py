@@ -1,0 +1,57 @@
+"""Command line: `python -m lenet_utils train --activation relu`."""
+from __future__ import annotations
+
+import argparse
+from collections.abc import Callable
+import sys
+
+from .data import load_fashion_mnist, make_loader
+from .errors import LenetError
+from .experiment import TrainConfig, train
+from .model import ACTIVATIONS
+from .runtime import DEFAULT_SEED, pick_device
+from .train import evaluate
+
+
+def _positive(kind: type) -> Callable[[str], int | float]:
+    """Argparse type that accepts only positive numbers of `kind`."""
+
+    def parse(text: str) -> int | float:
+        value = kind(text)
+        if not value > 0:
+            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        return value
+
+    parse.__name__ = f"positive {kind.__name__}"
+    return parse
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Return the argument parser of the `train` command."""
+    parser = argparse.ArgumentParser(prog="python -m lenet_utils", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+    p = commands.add_parser("train", help="train LeNet-5 with the original post's protocol and report test accuracy")
+    p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="tanh")
+    p.add_argument("--epochs", type=_positive(int), default=5)
+    p.add_argument("--seed", type=int, default=DEFAULT_SEED)
+    p.add_argument("--batch-size", type=_positive(int), default=100)
+    p.add_argument("--lr", type=_positive(float), default=1e-3)
+    p.add_argument("--data-dir", default=None, help="folder holding the four Fashion-MNIST IDX files")
+    p.add_argument("--device", default=None, help="cuda, mps or cpu (default: the first available)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the command line; return the exit status."""
+    args = build_parser().parse_args(argv)
+    try:
+        config = TrainConfig(args.activation, args.epochs, args.batch_size, args.lr, args.seed)
+        data = load_fashion_mnist(args.data_dir, seed=args.seed)
+        device = pick_device(args.device)
+        result = train(config, data, device)
+        _, accuracy = evaluate(result.model, make_loader(data.test, batch_size=1000), device)
+    except LenetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"test accuracy: {accuracy:.2%}")
+    return 0

@@ -1,0 +1,110 @@
+"""One training configuration, and train-or-load keyed by it so the book trains each model once."""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import torch
+from torch import nn
+
+from .augment import FlipShift
+from .checkpoint import load_checkpoint, save_checkpoint
+from .data import FashionMNIST, make_loader
+from .model import LENET5_WIDTHS, build_lenet
+from .paths import cache_dir
+from .runtime import DEFAULT_SEED, pick_device, seed_everything
+from .train import History, fit
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a trained model; defaults are the original post's protocol."""
+
+    activation: str = "tanh"
+    epochs: int = 5
+    batch_size: int = 100
+    lr: float = 1e-3
+    seed: int = DEFAULT_SEED
+    act_after_conv2: bool = False
+    pool: str = "avg"
+    batch_norm: bool = False
+    dropout: float = 0.0
+    widths: tuple[int, int, int, int] = LENET5_WIDTHS
+    flip: bool = False
+    max_shift: int = 0
+    schedule: str = "constant"
+    weight_decay: float = 0.0
+
+    def __post_init__(self) -> None:
+        if self.epochs < 1 or self.batch_size < 1:
+            raise ValueError(f"epochs and batch_size must be positive, got {self.epochs} and {self.batch_size}")
+        if not self.lr > 0:
+            raise ValueError(f"lr must be positive, got {self.lr}")
+        if self.schedule not in ("constant", "onecycle"):
+            raise ValueError(f"unknown schedule {self.schedule!r}; choose one of: constant, onecycle")
+        object.__setattr__(self, "widths", tuple(self.widths))
+        self.build_model()  # fail now, not after minutes of data loading, on a bad activation or pool
+
+    def build_model(self) -> nn.Sequential:
+        """Build the untrained network this configuration describes."""
+        return build_lenet(
+            self.activation, self.act_after_conv2, self.pool, self.batch_norm, self.dropout, self.widths
+        )
+
+    def key(self) -> str:
+        """Short stable hash of the configuration, used to name its checkpoint."""
+        text = json.dumps(asdict(self), sort_keys=True)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def checkpoint_path(self, directory: Path | None = None) -> Path:
+        """Where this configuration's trained model is cached."""
+        return (directory or cache_dir() / "checkpoints") / f"lenet-{self.activation}-{self.key()}.pt"
+
+
+@dataclass
+class TrainResult:
+    """A trained model, its history, and whether it came from the cache."""
+
+    model: nn.Sequential
+    history: History
+    from_cache: bool
+
+
+def train(config: TrainConfig, data: FashionMNIST, device: torch.device | None = None) -> TrainResult:
+    """Train `config` on `data.train`, validating on `data.val` after every epoch."""
+    device = device or pick_device()
+    seed_everything(config.seed)
+    model = config.build_model().to(device)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    train_loader = make_loader(data.train, config.batch_size, shuffle=True, seed=config.seed)
+    scheduler = None
+    if config.schedule == "onecycle":
+        scheduler = torch.optim.lr_scheduler.OneCycleLR(
+            optimizer, max_lr=config.lr, epochs=config.epochs, steps_per_epoch=len(train_loader)
+        )
+    augment = FlipShift(config.flip, config.max_shift, config.seed) if config.flip or config.max_shift else None
+    val_loader = make_loader(data.val, batch_size=1000)
+    history = fit(model, train_loader, val_loader, config.epochs, optimizer, device, scheduler, augment)
+    return TrainResult(model, history, from_cache=False)
+
+
+def train_or_load(
+    config: TrainConfig, data: FashionMNIST, device: torch.device | None = None, directory: Path | None = None
+) -> TrainResult:
+    """Load `config`'s checkpoint if one exists, else train and save it (never an interrupted run)."""
+    device = device or pick_device()
+    path = config.checkpoint_path(directory)
+    if path.exists():
+        model = config.build_model()
+        payload = load_checkpoint(path, model)
+        history = History.from_dict(payload["history"])
+        print(f"loaded the trained model from {path}; its training log was:")
+        for epoch in range(history.epochs):
+            print(history.epoch_line(epoch))
+        return TrainResult(model.to(device), history, from_cache=True)
+    result = train(config, data, device)
+    if not result.history.interrupted:
+        save_checkpoint(path, result.model, config=asdict(config), history=result.history.as_dict())
+    return result

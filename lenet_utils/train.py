@@ -1,0 +1,133 @@
+"""The training loop, evaluation and prediction, with a per-epoch history."""
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+from torch.utils.data import DataLoader
+from tqdm import tqdm
+
+from .errors import NonFiniteLossError
+
+Transform = Callable[[torch.Tensor], torch.Tensor]
+
+
+@dataclass
+class History:
+    """Per-epoch metrics; accuracies are fractions in [0, 1] over the whole epoch."""
+
+    train_loss: list[float] = field(default_factory=list)
+    train_acc: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    val_acc: list[float] = field(default_factory=list)
+    seconds: list[float] = field(default_factory=list)
+    interrupted: bool = False
+
+    @property
+    def epochs(self) -> int:
+        """Number of completed epochs."""
+        return len(self.train_loss)
+
+    def as_dict(self) -> dict:
+        """Plain dict (lists of floats) that `torch.load(weights_only=True)` accepts."""
+        return asdict(self)
+
+    def epoch_line(self, index: int, total: int | None = None) -> str:
+        """One-line summary of epoch `index` (0-based)."""
+        return (
+            f"epoch {index + 1}/{total or self.epochs} | train loss {self.train_loss[index]:.4f} "
+            f"acc {self.train_acc[index]:.2%} | val loss {self.val_loss[index]:.4f} "
+            f"acc {self.val_acc[index]:.2%} | {self.seconds[index]:.1f} s"
+        )
+
+    @classmethod
+    def from_dict(cls, data: dict) -> History:
+        """Inverse of `as_dict`."""
+        return cls(**data)
+
+
+def train_one_epoch(
+    model: nn.Module,
+    loader: DataLoader,
+    optimizer: torch.optim.Optimizer,
+    device: torch.device,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    transform: Transform | None = None,
+    progress: bool = False,
+) -> tuple[float, float]:
+    """Train for one pass over `loader`; return mean loss and accuracy over every image seen."""
+    model.train()
+    total_loss, correct, seen = 0.0, 0, 0
+    for images, labels in tqdm(loader, leave=False, disable=not progress, unit="batch"):
+        images, labels = images.to(device), labels.to(device)
+        if transform is not None:
+            images = transform(images)
+        logits = model(images)
+        loss = F.cross_entropy(logits, labels)
+        if not torch.isfinite(loss):
+            lr = optimizer.param_groups[0]["lr"]
+            raise NonFiniteLossError(
+                f"the training loss became {loss.item()} at learning rate {lr:g}; lower the learning rate and retrain."
+            )
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+        # Sum per-image quantities so the epoch figures are exact, not a mean of batch means.
+        total_loss += loss.item() * len(labels)
+        correct += (logits.argmax(1) == labels).sum().item()
+        seen += len(labels)
+    return total_loss / seen, correct / seen
+
+
+@torch.no_grad()
+def predict(model: nn.Module, loader: DataLoader, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
+    """Return (logits, labels) for every image of `loader`, on the CPU, in loader order."""
+    model.eval()
+    outputs, targets = [], []
+    for images, labels in loader:
+        outputs.append(model(images.to(device)).cpu())
+        targets.append(labels)
+    return torch.cat(outputs), torch.cat(targets)
+
+
+def evaluate(model: nn.Module, loader: DataLoader, device: torch.device) -> tuple[float, float]:
+    """Return mean cross-entropy loss and accuracy of `model` over `loader`."""
+    logits, labels = predict(model, loader, device)
+    return F.cross_entropy(logits, labels).item(), (logits.argmax(1) == labels).float().mean().item()
+
+
+def fit(
+    model: nn.Module,
+    train_loader: DataLoader,
+    val_loader: DataLoader,
+    epochs: int,
+    optimizer: torch.optim.Optimizer,
+    device: torch.device,
+    scheduler: torch.optim.lr_scheduler.LRScheduler | None = None,
+    transform: Transform | None = None,
+    log: Callable[[str], None] = print,
+) -> History:
+    """Train for `epochs`, logging one line per epoch; Ctrl-C stops early and keeps the history so far."""
+    history = History()
+    progress = sys.stderr.isatty()
+    try:
+        for epoch in range(1, epochs + 1):
+            start = time.perf_counter()
+            loss, acc = train_one_epoch(model, train_loader, optimizer, device, scheduler, transform, progress)
+            val_loss, val_acc = evaluate(model, val_loader, device)
+            seconds = time.perf_counter() - start
+            for name, value in zip(asdict(history), (loss, acc, val_loss, val_acc, seconds)):
+                getattr(history, name).append(value)
+            log(history.epoch_line(epoch - 1, epochs))
+    except KeyboardInterrupt:
+        history.interrupted = True
+        log(f"interrupted: kept the history of {history.epochs} finished epoch(s)")
+    return history
+
