@@ -18,7 +18,8 @@ def most_confused_pairs(labels: np.ndarray, predictions: np.ndarray, top: int = 
     counts = confusion_matrix(labels, predictions, labels=range(len(CLASS_NAMES)))
     per_class = counts.sum(axis=1)
     np.fill_diagonal(counts, 0)
-    order = np.argsort(counts, axis=None)[::-1][:top]
+    order = np.argsort(counts, axis=None)[::-1]
+    order = order[counts.flat[order] > 0][:top]  # only real mistakes, even when there are fewer than `top`
     rows = [np.unravel_index(i, counts.shape) for i in order]
     return pd.DataFrame(
         {

@@ -116,7 +116,7 @@ def read_idx(path: str | os.PathLike, expected_count: int | None = None) -> np.n
             f"{path} has {len(raw)} bytes where its header promises {expected_bytes}; it is truncated, replace it."
         )
     array = np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(shape)
-    if magic == _LABEL_MAGIC and array.max() >= len(CLASS_NAMES):
+    if magic == _LABEL_MAGIC and array.size and array.max() >= len(CLASS_NAMES):
         raise CorruptDataError(f"{path} holds label {array.max()}, outside 0-9; replace it.")
     return array
 

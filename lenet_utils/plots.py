@@ -18,7 +18,7 @@ def show_images(
     images: torch.Tensor, titles: Sequence[str], ncols: int = 8, size: float = 1.3
 ) -> Figure:
     """Draw images (N×28×28 or N×1×28×28, any scale) in a grid with a title under each."""
-    images = images.reshape(len(images), 28, 28).cpu()
+    images = images.reshape(len(images), 28, 28).detach().cpu().numpy()
     nrows = int(np.ceil(len(images) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * (size + 0.35)), squeeze=False)
     for ax in axes.flat:
