@@ -24,6 +24,9 @@ DATA_ENV = "FASHION_MNIST_DIR"
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 IMAGE_SIZE = 28
 SPLIT_SIZES = {"train": 60_000, "test": 10_000}
+# Hold out 5,000 of the 60,000 training images: enough to compare models (about ±0.4 points of
+# standard error), while training on 55,000, close to the original post's 60,000.
+DEFAULT_VAL_SIZE = 5_000
 _PREFIX = {"train": "train", "test": "t10k"}
 _IMAGE_MAGIC, _LABEL_MAGIC = 2051, 2049
 HOW_TO_PROVIDE = (
@@ -162,10 +165,15 @@ class FashionMNIST:
     test: TensorDataset
     mean: float
     std: float
+    split_seed: int
+
+    def fingerprint(self) -> dict:
+        """What identifies this split, so checkpoints trained on another split are not reused."""
+        return {"train": len(self.train), "val": len(self.val), "split_seed": self.split_seed}
 
 
 def load_fashion_mnist(
-    data_dir: str | os.PathLike | None = None, val_size: int = 10_000, seed: int = DEFAULT_SEED
+    data_dir: str | os.PathLike | None = None, val_size: int = DEFAULT_VAL_SIZE, seed: int = DEFAULT_SEED
 ) -> FashionMNIST:
     """Load Fashion-MNIST, hold out `val_size` training images, normalize with training-set statistics."""
     train_images, train_labels = load_split("train", data_dir)
@@ -182,6 +190,7 @@ def load_fashion_mnist(
         test=dataset(test_images, test_labels),
         mean=mean,
         std=std,
+        split_seed=seed,
     )
 
 

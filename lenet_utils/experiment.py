@@ -53,14 +53,14 @@ class TrainConfig:
             self.activation, self.act_after_conv2, self.pool, self.batch_norm, self.dropout, self.widths
         )
 
-    def key(self) -> str:
-        """Short stable hash of the configuration, used to name its checkpoint."""
-        text = json.dumps(asdict(self), sort_keys=True)
+    def key(self, data: FashionMNIST) -> str:
+        """Short stable hash of the configuration and the data split, used to name its checkpoint."""
+        text = json.dumps({"config": asdict(self), "data": data.fingerprint()}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
-    def checkpoint_path(self, directory: Path | None = None) -> Path:
-        """Where this configuration's trained model is cached."""
-        return (directory or cache_dir() / "checkpoints") / f"lenet-{self.activation}-{self.key()}.pt"
+    def checkpoint_path(self, data: FashionMNIST, directory: Path | None = None) -> Path:
+        """Where this configuration's model, trained on `data`, is cached."""
+        return (directory or cache_dir() / "checkpoints") / f"lenet-{self.activation}-{self.key(data)}.pt"
 
 
 @dataclass
@@ -95,7 +95,7 @@ def train_or_load(
 ) -> TrainResult:
     """Load `config`'s checkpoint if one exists, else train and save it (never an interrupted run)."""
     device = device or pick_device()
-    path = config.checkpoint_path(directory)
+    path = config.checkpoint_path(data, directory)
     if path.exists():
         model = config.build_model()
         payload = load_checkpoint(path, model)
