@@ -1,0 +1,131 @@
+"""Time every chapter notebook, cold (nothing cached) and warm, and write benchmarks/chapter_times.md.
+
+Each chapter runs top to bottom in a fresh kernel, the way a reader runs it, from the book/ folder
+(outputs are not written back). Cold: with an empty LENET_CACHE of its own, so every model the
+chapter uses is trained, as for someone who opens that one chapter on a fresh machine or in
+Colab. Warm: the same chapter again with the checkpoints the cold run left, as in a class where the
+teacher ran the book beforehand. Fashion-MNIST itself is read from wherever lenet_utils finds it
+(an empty cache does not mean a download when Debian's package is installed).
+
+The table (chapter, seconds cold, seconds warm, and the machine it was measured on) is written to
+benchmarks/chapter_times.md, which book/teaching.md can include. Figures are rendered as in the
+book (MPLBACKEND is removed from the kernel's environment).
+
+    .venv/bin/python benchmarks/chapter_times.py                # every chapter, cold then warm
+    .venv/bin/python benchmarks/chapter_times.py --warm-only    # warm only, with $LENET_CACHE as it is
+"""
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+import torch
+from nbconvert.preprocessors import ExecutePreprocessor
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+BOOK = REPO_ROOT / "book"
+OUTPUT = Path(__file__).with_name("chapter_times.md")
+TIMEOUT = 3600
+
+
+def machine() -> str:
+    """The CPU model, its logical CPU count, the OS and the PyTorch version."""
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    gpu = f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ", no GPU"
+    return f"{cpu}, {os.cpu_count()} logical CPUs{gpu}, {platform.system()} {platform.release()}, Python {platform.python_version()}, torch {torch.__version__}"
+
+
+def title(path: Path) -> str:
+    """The chapter's H1 title, or its file name."""
+    notebook = nbformat.read(path, as_version=4)
+    for cell in notebook.cells:
+        if cell.cell_type == "markdown":
+            for line in cell.source.splitlines():
+                if line.startswith("# "):
+                    return line[2:].strip()
+    return path.stem
+
+
+def run(path: Path, cache: Path) -> float:
+    """Execute one notebook in a fresh kernel with LENET_CACHE=`cache`; return the wall-clock seconds."""
+    notebook = nbformat.read(path, as_version=4)
+    saved = {name: os.environ.get(name) for name in ("LENET_CACHE", "MPLBACKEND")}
+    os.environ["LENET_CACHE"] = str(cache)
+    os.environ.pop("MPLBACKEND", None)  # render figures as the book does
+    try:
+        start = time.perf_counter()
+        ExecutePreprocessor(timeout=TIMEOUT, kernel_name="python3").preprocess(notebook, {"metadata": {"path": str(path.parent)}})
+        return time.perf_counter() - start
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+
+
+def write_table(rows: list[tuple[str, str, float | None, float]], note: str) -> None:
+    lines = [
+        "| chapter | notebook | seconds cold | seconds warm |",
+        "| --- | --- | ---: | ---: |",
+    ]
+    for name, file, cold, warm in rows:
+        lines.append(f"| {name} | `{file}` | {'n/a' if cold is None else f'{cold:.0f}'} | {warm:.0f} |")
+    cold_total = sum(r[2] for r in rows if r[2] is not None)
+    warm_total = sum(r[3] for r in rows)
+    lines.append(f"| **all chapters** | | {cold_total:.0f} | {warm_total:.0f} |" if rows and rows[0][2] is not None
+                 else f"| **all chapters** | | n/a | {warm_total:.0f} |")
+    lines += ["", note, ""]
+    OUTPUT.write_text("\n".join(lines), encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to time (default: book/*.ipynb)")
+    parser.add_argument("--warm-only", action="store_true", help="only warm runs, using $LENET_CACHE as it is")
+    args = parser.parse_args()
+    notebooks = [p.resolve() for p in args.notebooks] or sorted(BOOK.glob("*.ipynb"))
+    if not notebooks:
+        sys.exit(f"no notebooks in {BOOK}")
+    description = machine()
+    load = os.getloadavg()[0]
+    print(f"machine: {description}; load average before: {load:.2f}", flush=True)
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="lenet-cold-cache-") as tmp:
+        for path in notebooks:
+            if args.warm_only:
+                cold, cache = None, Path(os.environ.get("LENET_CACHE") or Path.home() / ".cache" / "lenet_utils")
+            else:
+                cache = Path(tmp) / path.stem
+                cold = run(path, cache)
+                print(f"{path.name}: cold {cold:.1f} s", flush=True)
+            warm = run(path, cache)
+            print(f"{path.name}: warm {warm:.1f} s", flush=True)
+            rows.append((title(path), f"book/{path.name}", cold, warm))
+    busy = os.getloadavg()[0] > 0.5 * (os.cpu_count() or 1) or load > 0.5 * (os.cpu_count() or 1)
+    note = (
+        f"Measured on {datetime.date.today():%Y-%m-%d} with `benchmarks/chapter_times.py` on {description}"
+        f"{', while other work was running (timings inflated)' if busy else ''}. "
+        "Cold: a fresh kernel and an empty checkpoint cache, so the chapter trains every model it uses; "
+        "warm: the same with the checkpoints in place."
+    )
+    write_table(rows, note)
+    print(f"wrote {OUTPUT}")
+
+
+if __name__ == "__main__":
+    main()

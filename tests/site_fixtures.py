@@ -1,0 +1,220 @@
+"""What the site tests share: the table of contents, the built site, a local web server and one browser.
+
+The test modules import what they need from here explicitly (``from site_fixtures import ...``), so
+these fixtures stay out of ``conftest.py``. The site is the one ``make book`` builds into
+``_build/html`` next to this ``tests/`` folder; the tests never build it themselves, and a missing
+site fails them with a message that says how to build it.
+"""
+from __future__ import annotations
+
+import functools
+import http.server
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import pytest
+import yaml
+from bs4 import BeautifulSoup
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+SITE_DIR = REPO_ROOT / "_build" / "html"
+EXECUTED_DIR = REPO_ROOT / "_build" / "jupyter_execute"
+SCREENSHOT_DIR = REPO_ROOT / "_build" / "screenshots"
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMEDRIVER = Path("/usr/bin/chromedriver")
+SOURCE_SUFFIXES = (".ipynb", ".md")
+HOW_TO_BUILD = "build it first with `make book` (or `.venv/bin/jupyter-book build .`) in the repository root"
+
+
+# --------------------------------------------------------------------------- the book's sources
+
+
+@functools.cache
+def book_config() -> dict:
+    """The parsed ``_config.yml``."""
+    return yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
+
+
+def _toc_files(entries: list[dict]) -> Iterator[str]:
+    """Yield every ``file:`` of a list of toc entries, depth first, in reading order."""
+    for entry in entries:
+        if "file" in entry:
+            yield entry["file"]
+        yield from _toc_files(entry.get("sections", []))
+        yield from _toc_files(entry.get("chapters", []))
+        for part in entry.get("parts", []):
+            yield from _toc_files(part.get("chapters", []))
+
+
+@functools.cache
+def toc_pages() -> tuple[str, ...]:
+    """Every page of ``_toc.yml`` as a Sphinx docname (``book/intro``), root first, in reading order."""
+    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text(encoding="utf-8"))
+    files = [toc["root"], *_toc_files(toc.get("chapters", [])), *_toc_files(toc.get("parts", []))]
+    docnames = []
+    for name in files:
+        stem = re.sub(r"\.(ipynb|md)$", "", name)
+        if stem not in docnames:
+            docnames.append(stem)
+    return tuple(docnames)
+
+
+def source_file(docname: str) -> Path:
+    """The source (.ipynb or .md) of a toc page; fails the test when it does not exist."""
+    for suffix in SOURCE_SUFFIXES:
+        path = REPO_ROOT / f"{docname}{suffix}"
+        if path.is_file():
+            return path
+    pytest.fail(f"_toc.yml lists {docname!r} but neither {docname}.ipynb nor {docname}.md exists")
+
+
+def is_notebook(docname: str) -> bool:
+    """Whether a toc page is a Jupyter notebook."""
+    return source_file(docname).suffix == ".ipynb"
+
+
+def notebook_pages() -> tuple[str, ...]:
+    """The toc pages that are notebooks (the chapters); empty if a source is missing."""
+    return tuple(d for d in toc_pages() if (REPO_ROOT / f"{d}.ipynb").is_file())
+
+
+def page_id(docname: str) -> str:
+    """A file-name-safe name of a page, used for test ids and screenshots (``book-01_data``)."""
+    return docname.replace("/", "-")
+
+
+def expected_colab_url(docname: str) -> str:
+    """The Colab URL of a chapter: the notebook at its own path in the repository named in _config.yml."""
+    config = book_config()
+    repository = config["repository"]
+    url = repository["url"].rstrip("/").removesuffix(".git")
+    github = "https://github.com/"
+    assert url.startswith(github), f"_config.yml repository.url should be a GitHub URL, got {url!r}"
+    colab = config.get("launch_buttons", {}).get("colab_url", "https://colab.research.google.com").rstrip("/")
+    book_path = (repository.get("path_to_book") or "").strip("/")
+    path = "/".join(part for part in (book_path, f"{docname}.ipynb") if part)
+    return f"{colab}/github/{url.removeprefix(github)}/blob/{repository.get('branch', 'main')}/{path}"
+
+
+# --------------------------------------------------------------------------- the built site
+
+
+def html_file(docname: str) -> Path:
+    """Where the build writes a page."""
+    return SITE_DIR / f"{docname}.html"
+
+
+def require_site() -> None:
+    """Fail (never skip) with a clear message when the site has not been built."""
+    if not (SITE_DIR / "index.html").is_file():
+        pytest.fail(f"the built site is missing: {SITE_DIR / 'index.html'} does not exist; {HOW_TO_BUILD}.")
+
+
+@functools.cache
+def element_ids(path: Path) -> frozenset[str]:
+    """Every id (and legacy <a name>) in an HTML file: the fragments a link may point at."""
+    soup = BeautifulSoup(path.read_text(encoding="utf-8"), "html.parser")
+    ids = {tag["id"] for tag in soup.find_all(id=True)}
+    ids |= {tag["name"] for tag in soup.find_all("a", attrs={"name": True})}
+    return frozenset(ids)
+
+
+def site_file_for_url(url: str) -> tuple[Path, str]:
+    """Map an in-site URL (absolute on the test server) to (file under SITE_DIR, decoded fragment)."""
+    parts = urlsplit(url)
+    path = unquote(parts.path).lstrip("/")
+    if path == "" or path.endswith("/"):
+        path += "index.html"
+    return SITE_DIR / path, unquote(parts.fragment)
+
+
+# --------------------------------------------------------------------------- server and browser
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serve the site without logging every request to the test output."""
+
+    def log_message(self, format: str, *args) -> None:  # noqa: A002 (the base class's name)
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url() -> Iterator[str]:
+    """Serve _build/html on 127.0.0.1 at a free port from a background thread; yield its base URL.
+
+    The pages are served over HTTP, not opened as file:// URLs, because the search page and the
+    theme fetch files with JavaScript, which browsers refuse for file:// pages.
+    """
+    require_site()
+    handler = functools.partial(_QuietHandler, directory=str(SITE_DIR))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+def _no_selenium_manager(*args, **kwargs):
+    raise RuntimeError("Selenium Manager must not run: the tests use Debian's chromium and chromedriver")
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Debian Chromium for the whole module, with its console log recorded.
+
+    Selenium Manager (which would download a browser) is switched off: the driver and the browser
+    are given by path, and any attempt to call it raises.
+    """
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common import selenium_manager
+
+    for binary in (CHROMIUM, CHROMEDRIVER):
+        if not binary.exists():
+            pytest.fail(f"{binary} is missing; install Debian's chromium and chromium-driver (make system-browser)")
+    profile = tempfile.mkdtemp(prefix="site-tests-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in (
+        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
+        "--no-first-run", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}", "--window-size=1280,1024",
+        # Every host except the test server fails to resolve, so a run behaves the same online and
+        # offline and never fetches anything: the site must work from its own files.
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    ):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    original = selenium_manager.SeleniumManager.binary_paths
+    selenium_manager.SeleniumManager.binary_paths = _no_selenium_manager
+    try:
+        driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    finally:
+        selenium_manager.SeleniumManager.binary_paths = original
+    driver.set_page_load_timeout(60)
+    driver.set_script_timeout(120)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait_for_page(driver, timeout: float = 30) -> None:
+    """Wait until the document and every image on it have finished loading (lazy ones included)."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(driver, timeout).until(lambda d: d.execute_script("return document.readyState") == "complete")
+    driver.execute_script("for (const img of document.images) { img.loading = 'eager'; }")
+    WebDriverWait(driver, timeout).until(
+        lambda d: d.execute_script("return Array.from(document.images).every(img => img.complete)")
+    )

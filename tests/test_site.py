@@ -1,0 +1,276 @@
+"""The built site (_build/html, from `make book`) works in a real browser, page by page of _toc.yml.
+
+Each page of the table of contents is opened once in headless Debian Chromium, served over HTTP from
+127.0.0.1; what the browser saw is kept and checked by the tests below: no JavaScript console
+errors, every image loaded from a file of the site, every in-site link (and its #fragment) resolves,
+no unresolved glue, a Colab button on every chapter pointing at that chapter's notebook in the
+repository, and a working search. A full-page screenshot of every page lands in _build/screenshots/.
+
+Cheap checks that need no browser come first: every page was built, and every {glue} reference in
+the sources has a value, and every figure given alt text in a notebook was rendered on its page.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import posixpath
+import re
+import time
+from urllib.parse import urlsplit
+
+import nbformat
+import pytest
+from bs4 import BeautifulSoup
+
+from site_fixtures import browser, site_url  # noqa: F401 (fixtures, used by name)
+from site_fixtures import (
+    EXECUTED_DIR, REPO_ROOT, SCREENSHOT_DIR, SITE_DIR, element_ids, expected_colab_url, html_file, notebook_pages,
+    page_id, require_site, site_file_for_url, source_file, toc_pages, wait_for_page,
+)
+
+PAGES = toc_pages()
+CHAPTERS = notebook_pages()
+SEARCH_TERM = "LeNet"
+
+# `{glue}`key``, `{glue:text}`key:.2%``, `{glue:figure}`..., and `path::key` for another notebook's glue.
+GLUE_ROLE = re.compile(r"\{glue(?::[a-z]+)?\}`([^`]+)`")
+GLUE_DIRECTIVE = re.compile(r"^[ \t]*(?:`{3,}|:{3,})[ \t]*\{glue(?::[a-z]+)?\}[ \t]+(\S+)", re.MULTILINE)
+GLUE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
+
+
+# --------------------------------------------------------------------------- static checks
+
+
+def test_site_is_built():
+    require_site()
+
+
+@pytest.mark.parametrize("docname", PAGES, ids=page_id)
+def test_every_toc_page_is_built(docname):
+    source_file(docname)
+    require_site()
+    assert html_file(docname).is_file(), f"{docname} is in _toc.yml but {html_file(docname)} was not built"
+
+
+def test_every_page_source_is_in_the_toc():
+    """_config.yml builds only the toc's files, so a chapter left out of _toc.yml would silently vanish."""
+    sources = sorted(
+        str(path.relative_to(REPO_ROOT).with_suffix("")) for path in (REPO_ROOT / "book").iterdir()
+        if path.suffix in (".ipynb", ".md")
+    )
+    missing = [name for name in sources if name not in PAGES]
+    assert not missing, f"pages in book/ that _toc.yml does not list (they are not built): {missing}"
+
+
+def markdown_text(docname: str) -> str:
+    """The Markdown a page is written in: the whole .md file, or a notebook's markdown cells."""
+    path = source_file(docname)
+    if path.suffix == ".md":
+        return path.read_text(encoding="utf-8")
+    notebook = nbformat.read(path, as_version=4)
+    return "\n\n".join(cell.source for cell in notebook.cells if cell.cell_type == "markdown")
+
+
+def glue_references(docname: str) -> list[tuple[str, str, str]]:
+    """(reference as written, docname holding the value, key) for every glue role and directive on a page."""
+    text = markdown_text(docname)
+    references = []
+    for written in GLUE_ROLE.findall(text) + GLUE_DIRECTIVE.findall(text):
+        target, rest = docname, written
+        if "::" in written:
+            other, rest = written.split("::", 1)
+            target = posixpath.normpath(posixpath.join(posixpath.dirname(docname), other))
+            target = re.sub(r"\.(ipynb|md)$", "", target)
+        key = GLUE_KEY.match(rest.strip())
+        references.append((written, target, key.group() if key else rest))
+    return references
+
+
+def glued_keys(docname: str) -> set[str]:
+    """The glue keys a notebook recorded during the build (myst-nb's <docname>.glue.json)."""
+    path = EXECUTED_DIR / f"{docname}.glue.json"
+    return set(json.loads(path.read_text(encoding="utf-8"))) if path.is_file() else set()
+
+
+@pytest.mark.parametrize("docname", PAGES, ids=page_id)
+def test_every_glue_reference_has_a_value(docname):
+    require_site()
+    missing = [
+        f"{{glue}}`{written}` (no key {key!r} in {target})"
+        for written, target, key in glue_references(docname)
+        if key not in glued_keys(target)
+    ]
+    assert not missing, f"{docname}: unresolved glue, shown as nothing on the page: {missing}"
+
+
+@pytest.mark.parametrize("docname", CHAPTERS, ids=page_id)
+def test_every_figure_with_alt_text_is_on_the_page(docname):
+    """A cell that gives its figure alt text must put that figure on the page.
+
+    This catches figures that silently vanish, e.g. a notebook executed with MPLBACKEND=Agg, where
+    plt.show() in the kernel produces no output at all.
+    """
+    require_site()
+    notebook = nbformat.read(source_file(docname), as_version=4)
+    wanted = [
+        " ".join(str(cell.metadata["mystnb"]["image"]["alt"]).split())
+        for cell in notebook.cells
+        if cell.cell_type == "code" and cell.metadata.get("mystnb", {}).get("image", {}).get("alt")
+    ]
+    soup = BeautifulSoup(html_file(docname).read_text(encoding="utf-8"), "html.parser")
+    on_page = {" ".join(img.get("alt", "").split()) for img in soup.find_all("img")}
+    missing = [alt for alt in wanted if alt not in on_page]
+    assert not missing, f"{docname}: figures with this alt text are not on the page (no image output?): {missing}"
+
+
+# --------------------------------------------------------------------------- one visit per page
+
+VISIT_SCRIPT = """
+const images = Array.from(document.images).map(img => ({
+    src: img.currentSrc || img.src, attr: img.getAttribute('src'), alt: img.getAttribute('alt'),
+    complete: img.complete, width: img.naturalWidth}));
+const links = Array.from(document.querySelectorAll('a[href]')).map(a => ({
+    href: a.href, attr: a.getAttribute('href'), text: a.textContent.trim().slice(0, 60)}));
+const prose = document.body.cloneNode(true);
+prose.querySelectorAll('pre, code, script, style, .highlight').forEach(node => node.remove());
+return {
+    title: document.title,
+    images: images,
+    links: links,
+    prose: prose.textContent,
+    problems: document.querySelectorAll('.system-message, .problematic').length,
+    colab: Array.from(document.querySelectorAll('a[href*="colab.research.google.com"]')).map(a => a.href),
+};
+"""
+
+
+def take_screenshot(driver, docname: str) -> None:
+    """Save a full-page PNG of the current page as _build/screenshots/<page>.png."""
+    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+    (SCREENSHOT_DIR / f"{page_id(docname)}.png").write_bytes(base64.b64decode(shot["data"]))
+
+
+def excused(entry: dict) -> str | None:
+    """Why a console entry does not count against the book, or None when it does.
+
+    Nothing else is excused; each case here is narrow and explained.
+    """
+    message = entry["message"]
+    # 1. The browser resolves no host but 127.0.0.1 (see site_fixtures.browser), so a resource the
+    #    toolchain takes from the internet (MathJax from its CDN) fails the same way with or without
+    #    a network. That says nothing about the book's own files, which are all checked here.
+    external = re.match(r"(https?://[^/\s]+)\S*\s+-\s+Failed to load resource: net::ERR_NAME_NOT_RESOLVED", message)
+    if external and urlsplit(external.group(1)).hostname != "127.0.0.1":
+        return "external resource, unreachable by design"
+    # 2. Browsers ask every site for /favicon.ico on their own; the book declares no icon, so the
+    #    request 404s. No page refers to that file, so no reader sees anything missing.
+    if re.match(r"https?://127\.0\.0\.1:\d+/favicon\.ico - Failed to load resource: .*\b404\b", message):
+        return "the browser's own favicon request"
+    # 3. Jupyter Book 1 (Sphinx 7.4 + sphinx-thebe 0.3.1) writes sphinx-thebe's inline configuration
+    #    script twice into every page; the second copy re-declares the same constants and throws.
+    #    The first copy has already defined them with the same values, and thebe is not used by the
+    #    book (no live-code button), so nothing on the page depends on the failing copy.
+    if "Identifier 'THEBE_JS_URL' has already been declared" in message:
+        return "sphinx-thebe's duplicated inline configuration"
+    return None
+
+
+@pytest.fixture(scope="module")
+def visit(browser, site_url):
+    """``visit(docname)`` opens a page once per module and returns what the browser saw there."""
+    seen: dict[str, dict] = {}
+
+    def open_page(docname: str) -> dict:
+        if docname not in seen:
+            if not html_file(docname).is_file():
+                pytest.fail(f"{html_file(docname)} was not built")
+            browser.get_log("browser")  # drop anything left over from the previous page
+            browser.get(f"{site_url}{docname}.html")
+            wait_for_page(browser)
+            time.sleep(0.3)  # let deferred theme scripts run, so their errors are caught
+            report = browser.execute_script(VISIT_SCRIPT)
+            entries = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+            report["errors"] = [e["message"] for e in entries if not excused(e)]
+            report["excused"] = [(e["message"], excused(e)) for e in entries if excused(e)]
+            take_screenshot(browser, docname)
+            seen[docname] = report
+        return seen[docname]
+
+    return open_page
+
+
+@pytest.mark.parametrize("docname", PAGES, ids=page_id)
+def test_page_loads_without_console_errors(visit, docname):
+    report = visit(docname)
+    assert report["errors"] == [], f"{docname}: JavaScript console errors: {report['errors']}"
+
+
+@pytest.mark.parametrize("docname", PAGES, ids=page_id)
+def test_every_image_loads_from_the_site(visit, site_url, docname):
+    problems = []
+    for image in visit(docname)["images"]:
+        label = image["attr"] or image["src"]
+        if image["src"].startswith("data:"):
+            pass  # inline image: nothing to find on disk, naturalWidth below says whether it decoded
+        elif not image["src"].startswith(site_url):
+            problems.append(f"{label}: comes from outside the site, so it breaks offline")
+        elif not site_file_for_url(image["src"])[0].is_file():
+            problems.append(f"{label}: no such file in {SITE_DIR}")
+        if not image["complete"] or image["width"] == 0:
+            problems.append(f"{label}: did not load (naturalWidth 0)")
+    assert not problems, f"{docname}: broken images: {problems}"
+
+
+@pytest.mark.parametrize("docname", PAGES, ids=page_id)
+def test_every_in_site_link_resolves(visit, site_url, docname):
+    problems = []
+    for link in visit(docname)["links"]:
+        if not link["href"].startswith(site_url):
+            continue  # external (https://, mailto:) or javascript: links are not the site's to check
+        path, fragment = site_file_for_url(link["href"])
+        where = f"{link['attr']!r} ({link['text']!r})"
+        if not path.is_file():
+            problems.append(f"{where}: {path.relative_to(SITE_DIR)} does not exist")
+        elif fragment and path.suffix == ".html" and fragment not in element_ids(path):
+            problems.append(f"{where}: {path.relative_to(SITE_DIR)} has no element with id {fragment!r}")
+    assert not problems, f"{docname}: broken links: {problems}"
+
+
+@pytest.mark.parametrize("docname", PAGES, ids=page_id)
+def test_no_unresolved_glue_or_markup_errors(visit, docname):
+    report = visit(docname)
+    literal = sorted(set(re.findall(r"\{glue[^}]*\}`?[^`\s]*`?", report["prose"])))
+    assert not literal, f"{docname}: glue roles shown as literal text instead of values: {literal}"
+    assert report["problems"] == 0, f"{docname}: {report['problems']} docutils error box(es) on the page"
+
+
+@pytest.mark.parametrize("docname", CHAPTERS, ids=page_id)
+def test_chapter_launches_its_own_notebook_on_colab(visit, docname):
+    expected = expected_colab_url(docname)
+    links = visit(docname)["colab"]
+    assert links, f"{docname}: no Colab launch button"
+    assert set(links) == {expected}, f"{docname}: Colab links {links}, expected {expected}"
+    notebook = expected.split("/blob/", 1)[1].split("/", 1)[1]
+    assert (REPO_ROOT / notebook).is_file(), f"the Colab link names {notebook}, which is not in the repository"
+
+
+def test_search_finds_results(browser, site_url):
+    from selenium.common.exceptions import TimeoutException
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.get_log("browser")
+    browser.get(f"{site_url}search.html?q={SEARCH_TERM}")
+    count = "return document.querySelectorAll('#search-results ul.search li').length"
+    try:
+        WebDriverWait(browser, 30).until(lambda d: d.execute_script(count) > 0)
+    except TimeoutException:
+        summary = browser.execute_script("const r = document.getElementById('search-results'); return r && r.innerText")
+        pytest.fail(f"searching for {SEARCH_TERM!r} found nothing within 30 s; the page said: {summary!r}")
+    hits = browser.execute_script(
+        "return Array.from(document.querySelectorAll('#search-results ul.search li a')).map(a => a.href)"
+    )
+    assert all(site_file_for_url(hit)[0].is_file() for hit in hits), f"search results point at missing pages: {hits}"
+    errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE" and not excused(e)]
+    assert errors == [], f"search page: JavaScript console errors: {errors}"
+    take_screenshot(browser, "search")
