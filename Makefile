@@ -4,7 +4,6 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Data and checkpoints live in the checkout, so a clean clone trains from scratch and nothing leaks in.
 export LENET_CACHE ?= $(CURDIR)/.cache
-export MPLBACKEND := Agg
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
 SOURCES := $(wildcard lenet_utils/*.py) pyproject.toml
 

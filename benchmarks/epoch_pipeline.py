@@ -7,7 +7,8 @@ Both sides train the same network (lenet5("relu"), Adam, lr 1e-3, batch 100, see
   ToTensor() + Normalize(0.3814, 0.3994), a DataLoader(batch_size=100, shuffle=True, num_workers=1),
   and the post's loop, which reads the loss and the number correct with .item() after every batch;
 * lenet_utils: the images normalized once into one in-memory tensor, served by make_loader in
-  whole-batch slices, trained by train_one_epoch.
+  whole-batch slices, trained by train_one_epoch with the model laid out channels-last, exactly
+  as lenet_utils' fit (and so train_or_load) runs it.
 
 The two are interleaved (original, ours; then ours, original; ...) so a machine that gets busier or
 quieter during the run affects both alike. The script prints both times per round, the medians,
@@ -35,6 +36,7 @@ import statistics
 import tempfile
 import time
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 
 import torch
@@ -43,6 +45,7 @@ from torch.utils.data import DataLoader, TensorDataset
 
 from lenet_utils import find_data_dir, lenet5, load_split, make_loader, seed_everything, train_one_epoch
 from lenet_utils.data import normalize
+from lenet_utils.train import channels_last
 
 POST_MEAN, POST_STD = 0.3814, 0.3994  # the normalization constants the original post used
 BATCH_SIZE, LR, SEED = 100, 1e-3, 59
@@ -135,7 +138,8 @@ def time_original(root: Path) -> float:
 def time_ours(dataset: TensorDataset) -> float:
     model, optimizer = fresh_model()
     start = time.perf_counter()
-    train_one_epoch(model, make_loader(dataset, BATCH_SIZE, shuffle=True, seed=SEED), optimizer, CPU)
+    with channels_last(model, CPU):  # as fit() does
+        train_one_epoch(model, make_loader(dataset, BATCH_SIZE, shuffle=True, seed=SEED), optimizer, CPU)
     return time.perf_counter() - start
 
 
@@ -143,7 +147,9 @@ def warm_up(dataset: TensorDataset) -> None:
     """Run a few batches first so one-time costs (oneDNN kernel selection, page faults) are not timed."""
     model, optimizer = fresh_model()
     small = TensorDataset(*(tensor[:2_000] for tensor in dataset.tensors))
-    train_one_epoch(model, make_loader(small, BATCH_SIZE, shuffle=True), optimizer, CPU)
+    for layout in (nullcontext(), channels_last(model, CPU)):
+        with layout:
+            train_one_epoch(model, make_loader(small, BATCH_SIZE, shuffle=True), optimizer, CPU)
 
 
 def compare(rounds: int) -> None:
@@ -183,7 +189,7 @@ def profile(batches: int) -> None:
     subset = TensorDataset(*(tensor[: batches * BATCH_SIZE] for tensor in dataset.tensors))
     warm_up(dataset)
     model, optimizer = fresh_model()
-    with torch_profile(activities=[ProfilerActivity.CPU]) as prof:
+    with torch_profile(activities=[ProfilerActivity.CPU]) as prof, channels_last(model, CPU):
         train_one_epoch(model, make_loader(subset, BATCH_SIZE, shuffle=True), optimizer, CPU)
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
 
@@ -195,18 +201,19 @@ def explore(rounds: int, images: int) -> None:
     warm_up(dataset)
     default_threads = torch.get_num_threads()
 
-    def step_loop(threads=None, mkldnn=True, channels_last=False, item_each_batch=True, fused=False) -> float:
+    def step_loop(threads=None, mkldnn=True, nhwc=False, item_each_batch=True, fused=False) -> float:
+        """The training step written out, so each option can be switched on its own."""
         torch.set_num_threads(threads or default_threads)
         seed_everything(SEED)
         model = lenet5("relu")
-        if channels_last:
+        if nhwc:
             model = model.to(memory_format=torch.channels_last)
         optimizer = torch.optim.Adam(model.parameters(), lr=LR, fused=fused or None)
         loss_sum, correct = torch.zeros(()), torch.zeros((), dtype=torch.long)
         start = time.perf_counter()
         with torch.backends.mkldnn.flags(enabled=mkldnn):
             for images_, labels in make_loader(subset, BATCH_SIZE, shuffle=True, seed=SEED):
-                if channels_last:
+                if nhwc:
                     images_ = images_.contiguous(memory_format=torch.channels_last)
                 logits = model(images_)
                 loss = F.cross_entropy(logits, labels)
@@ -225,10 +232,11 @@ def explore(rounds: int, images: int) -> None:
         return seconds
 
     variants = {
-        "train_one_epoch as is": None,
+        "train_one_epoch, channels_last (as fit)": "fit",
+        "train_one_epoch, default layout": "plain",
         f"{default_threads} threads (default), plain loop": {},
         "1 thread": {"threads": 1},
-        "channels_last": {"channels_last": True},
+        "channels_last model and images": {"nhwc": True},
         "oneDNN off": {"mkldnn": False},
         "fused Adam": {"fused": True},
         "no .item() per batch": {"item_each_batch": False},
@@ -236,16 +244,17 @@ def explore(rounds: int, images: int) -> None:
     results: dict[str, list[float]] = {name: [] for name in variants}
     for index in range(rounds):
         for name, options in variants.items():
-            if options is None:
+            if isinstance(options, str):
                 model, optimizer = fresh_model()
                 start = time.perf_counter()
-                train_one_epoch(model, make_loader(subset, BATCH_SIZE, shuffle=True, seed=SEED), optimizer, CPU)
+                with channels_last(model, CPU) if options == "fit" else nullcontext():
+                    train_one_epoch(model, make_loader(subset, BATCH_SIZE, shuffle=True, seed=SEED), optimizer, CPU)
                 results[name].append(time.perf_counter() - start)
             else:
                 results[name].append(step_loop(**options))
         print(f"round {index + 1}/{rounds} done ({load_note()})", flush=True)
-    base = statistics.median(results["train_one_epoch as is"])
-    print(f"{'variant':40s} {'median s':>9s} {'vs as is':>9s}   ({images:,} images)")
+    base = statistics.median(results["train_one_epoch, default layout"])
+    print(f"{'variant':40s} {'median s':>9s} {'speed-up':>9s}   ({images:,} images; speed-up vs default layout)")
     for name, values in results.items():
         median = statistics.median(values)
         print(f"{name:40s} {median:9.2f} {base / median:8.2f}x")

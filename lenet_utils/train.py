@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 
 import torch
@@ -103,6 +104,23 @@ def evaluate(model: nn.Module, loader: DataLoader, device: torch.device) -> tupl
     return F.cross_entropy(logits, labels).item(), (logits.argmax(1) == labels).float().mean().item()
 
 
+@contextmanager
+def channels_last(model: nn.Module, device: torch.device) -> Iterator[nn.Module]:
+    """On a CPU, store `model`'s convolution weights channels-last inside the block, then restore the usual layout.
+
+    The weights keep their values; only their order in memory changes, which lets the CPU
+    convolution kernels skip a conversion on every call (about 1.2x faster training, see benchmarks/).
+    """
+    if device.type != "cpu":
+        yield model
+        return
+    model.to(memory_format=torch.channels_last)
+    try:
+        yield model
+    finally:
+        model.to(memory_format=torch.contiguous_format)
+
+
 def fit(
     model: nn.Module,
     train_loader: DataLoader,
@@ -118,14 +136,15 @@ def fit(
     history = History()
     progress = sys.stderr.isatty()
     try:
-        for epoch in range(1, epochs + 1):
-            start = time.perf_counter()
-            loss, acc = train_one_epoch(model, train_loader, optimizer, device, scheduler, transform, progress)
-            val_loss, val_acc = evaluate(model, val_loader, device)
-            seconds = time.perf_counter() - start
-            for name, value in zip(asdict(history), (loss, acc, val_loss, val_acc, seconds)):
-                getattr(history, name).append(value)
-            log(history.epoch_line(epoch - 1, epochs))
+        with channels_last(model, device):
+            for epoch in range(1, epochs + 1):
+                start = time.perf_counter()
+                loss, acc = train_one_epoch(model, train_loader, optimizer, device, scheduler, transform, progress)
+                val_loss, val_acc = evaluate(model, val_loader, device)
+                seconds = time.perf_counter() - start
+                for name, value in zip(asdict(history), (loss, acc, val_loss, val_acc, seconds)):
+                    getattr(history, name).append(value)
+                log(history.epoch_line(epoch - 1, epochs))
     except KeyboardInterrupt:
         history.interrupted = True
         log(f"interrupted: kept the history of {history.epochs} finished epoch(s)")

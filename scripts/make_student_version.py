@@ -54,7 +54,7 @@ class Stripper:
         index = 0
         while index < len(lines):
             match = FENCE.match(lines[index])
-            if not match:
+            if not match or (match[1][0] == "`" and "`" in match[2]):  # not a fence, e.g. ```inline``` code
                 if self.gate is None:
                     kept.append(lines[index])
                 index += 1

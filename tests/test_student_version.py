@@ -177,6 +177,8 @@ SECRET-4
 SECRET-5
 ::::
 
+```inline code``` on a line of its own is not a fence.
+
 ```{solution} syn-ex1
 SECRET-6
 `````
@@ -236,6 +238,7 @@ def test_nested_fences(tmp_path: Path) -> None:
     text = nbformat.read(tmp_path / "student" / "nested.ipynb", as_version=4).cells[1].source
     assert "SECRET" not in text
     for kept in ('print("exercise code stays")', ":label: syn-ex1", "The note stays.", "So does its last line.",
+                 "```inline code``` on a line of its own is not a fence.",
                  "A code block that shows the syntax is text, not a solution.", "After the solutions."):
         assert kept in text
     assert text.count("`````") == 2 and text.count("````") == 6  # the admonition and the code block, closed
