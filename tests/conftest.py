@@ -41,9 +41,9 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-@pytest.fixture(autouse=True, scope="session")
+@pytest.fixture(autouse=True, scope="module")
 def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Keep every test away from the shared checkpoint and download cache."""
+    """Keep every test module away from the shared cache (module scope: nbval's kernels for book/ must see it)."""
     folder = tmp_path_factory.mktemp("lenet-cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LENET_CACHE", str(folder))
