@@ -29,6 +29,8 @@ import nbformat
 import torch
 from nbconvert.preprocessors import ExecutePreprocessor
 
+from machine_info import cpu_summary
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BOOK = REPO_ROOT / "book"
 OUTPUT = Path(__file__).with_name("chapter_times.md")
@@ -37,16 +39,8 @@ TIMEOUT = 3600
 
 def machine() -> str:
     """The CPU model, its logical CPU count, the OS and the PyTorch version."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
     gpu = f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ", no GPU"
-    return f"{cpu}, {os.cpu_count()} logical CPUs{gpu}, {platform.system()} {platform.release()}, Python {platform.python_version()}, torch {torch.__version__}"
+    return f"{cpu_summary()}{gpu}, {platform.system()} {platform.release()}, Python {platform.python_version()}, torch {torch.__version__}"
 
 
 def title(path: Path) -> str:
@@ -78,7 +72,7 @@ def run(path: Path, cache: Path) -> float:
                 os.environ[name] = value
 
 
-def write_table(rows: list[tuple[str, str, float | None, float]], note: str) -> None:
+def write_table(rows: list[tuple[str, str, float | None, float]], note: str, output: Path = OUTPUT) -> None:
     lines = [
         "| chapter | notebook | seconds cold | seconds warm |",
         "| --- | --- | ---: | ---: |",
@@ -90,13 +84,14 @@ def write_table(rows: list[tuple[str, str, float | None, float]], note: str) -> 
     lines.append(f"| **all chapters** | | {cold_total:.0f} | {warm_total:.0f} |" if rows and rows[0][2] is not None
                  else f"| **all chapters** | | n/a | {warm_total:.0f} |")
     lines += ["", note, ""]
-    OUTPUT.write_text("\n".join(lines), encoding="utf-8")
+    output.write_text("\n".join(lines), encoding="utf-8")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to time (default: book/*.ipynb)")
     parser.add_argument("--warm-only", action="store_true", help="only warm runs, using $LENET_CACHE as it is")
+    parser.add_argument("--output", type=Path, default=OUTPUT, help=f"where to write the table (default {OUTPUT.name})")
     args = parser.parse_args()
     notebooks = [p.resolve() for p in args.notebooks] or sorted(BOOK.glob("*.ipynb"))
     if not notebooks:
@@ -123,8 +118,8 @@ def main() -> None:
         "Cold: a fresh kernel and an empty checkpoint cache, so the chapter trains every model it uses; "
         "warm: the same with the checkpoints in place."
     )
-    write_table(rows, note)
-    print(f"wrote {OUTPUT}")
+    write_table(rows, note, args.output)
+    print(f"wrote {args.output}")
 
 
 if __name__ == "__main__":

@@ -30,7 +30,6 @@ from __future__ import annotations
 import argparse
 import gzip
 import os
-import platform
 import shutil
 import statistics
 import tempfile
@@ -46,6 +45,7 @@ from torch.utils.data import DataLoader, TensorDataset
 from lenet_utils import find_data_dir, lenet5, load_split, make_loader, seed_everything, train_one_epoch
 from lenet_utils.data import normalize
 from lenet_utils.train import channels_last
+from machine_info import cpu_summary
 
 POST_MEAN, POST_STD = 0.3814, 0.3994  # the normalization constants the original post used
 BATCH_SIZE, LR, SEED = 100, 1e-3, 59
@@ -55,15 +55,7 @@ CPU = torch.device("cpu")
 
 def machine() -> str:
     """One line describing the machine and the PyTorch build."""
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} logical CPUs, torch {torch.__version__}, {torch.get_num_threads()} threads"
+    return f"{cpu_summary()}, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
 def load_note() -> str:
