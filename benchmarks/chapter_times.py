@@ -14,6 +14,7 @@ book (MPLBACKEND is removed from the kernel's environment).
     .venv/bin/python benchmarks/chapter_times.py                # every chapter, cold then warm
     .venv/bin/python benchmarks/chapter_times.py --warm-only    # warm only, with $LENET_CACHE as it is
 """
+
 from __future__ import annotations
 
 import argparse
@@ -27,9 +28,8 @@ from pathlib import Path
 
 import nbformat
 import torch
-from nbconvert.preprocessors import ExecutePreprocessor
-
 from machine_info import cpu_summary
+from nbconvert.preprocessors import ExecutePreprocessor
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BOOK = REPO_ROOT / "book"
@@ -40,7 +40,8 @@ TIMEOUT = 3600
 def machine() -> str:
     """The CPU model, its logical CPU count, the OS and the PyTorch version."""
     gpu = f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ", no GPU"
-    return f"{cpu_summary()}{gpu}, {platform.system()} {platform.release()}, Python {platform.python_version()}, torch {torch.__version__}"
+    system = f"{platform.system()} {platform.release()}"
+    return f"{cpu_summary()}{gpu}, {system}, Python {platform.python_version()}, torch {torch.__version__}"
 
 
 def title(path: Path) -> str:
@@ -62,7 +63,9 @@ def run(path: Path, cache: Path) -> float:
     os.environ.pop("MPLBACKEND", None)  # render figures as the book does
     try:
         start = time.perf_counter()
-        ExecutePreprocessor(timeout=TIMEOUT, kernel_name="python3").preprocess(notebook, {"metadata": {"path": str(path.parent)}})
+        ExecutePreprocessor(timeout=TIMEOUT, kernel_name="python3").preprocess(
+            notebook, {"metadata": {"path": str(path.parent)}}
+        )
         return time.perf_counter() - start
     finally:
         for name, value in saved.items():
@@ -81,8 +84,11 @@ def write_table(rows: list[tuple[str, str, float | None, float]], note: str, out
         lines.append(f"| {name} | `{file}` | {'n/a' if cold is None else f'{cold:.0f}'} | {warm:.0f} |")
     cold_total = sum(r[2] for r in rows if r[2] is not None)
     warm_total = sum(r[3] for r in rows)
-    lines.append(f"| **all chapters** | | {cold_total:.0f} | {warm_total:.0f} |" if rows and rows[0][2] is not None
-                 else f"| **all chapters** | | n/a | {warm_total:.0f} |")
+    lines.append(
+        f"| **all chapters** | | {cold_total:.0f} | {warm_total:.0f} |"
+        if rows and rows[0][2] is not None
+        else f"| **all chapters** | | n/a | {warm_total:.0f} |"
+    )
     lines += ["", note, ""]
     output.write_text("\n".join(lines), encoding="utf-8")
 
@@ -103,7 +109,10 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="lenet-cold-cache-") as tmp:
         for path in notebooks:
             if args.warm_only:
-                cold, cache = None, Path(os.environ.get("LENET_CACHE") or Path.home() / ".cache" / "lenet_utils")
+                cold, cache = (
+                    None,
+                    Path(os.environ.get("LENET_CACHE") or Path.home() / ".cache" / "lenet_utils"),
+                )
             else:
                 cache = Path(tmp) / path.stem
                 cold = run(path, cache)

@@ -25,6 +25,7 @@ per-batch .item()) on a subset, interleaved, to see what is worth changing.
 Timings depend on the machine and on what else runs on it: the script prints the load average
 before it starts and warns when the machine is busy.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -40,16 +41,21 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
+from machine_info import cpu_summary
 from torch.utils.data import DataLoader, TensorDataset
 
 from lenet_utils import find_data_dir, lenet5, load_split, make_loader, seed_everything, train_one_epoch
 from lenet_utils.data import normalize
-from lenet_utils.train import channels_last
-from machine_info import cpu_summary
+from lenet_utils.loop import channels_last
 
 POST_MEAN, POST_STD = 0.3814, 0.3994  # the normalization constants the original post used
 BATCH_SIZE, LR, SEED = 100, 1e-3, 59
-IDX_FILES = ("train-images-idx3-ubyte", "train-labels-idx1-ubyte", "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte")
+IDX_FILES = (
+    "train-images-idx3-ubyte",
+    "train-labels-idx1-ubyte",
+    "t10k-images-idx3-ubyte",
+    "t10k-labels-idx1-ubyte",
+)
 CPU = torch.device("cpu")
 
 
@@ -62,7 +68,9 @@ def load_note() -> str:
     """The 1-minute load average, with a warning when other work competes for the CPUs."""
     load = os.getloadavg()[0]
     busy = load > 0.5 * (os.cpu_count() or 1)
-    return f"load average {load:.2f}" + (" (BUSY: other processes compete for the CPUs, timings are inflated)" if busy else "")
+    return f"load average {load:.2f}" + (
+        " (BUSY: other processes compete for the CPUs, timings are inflated)" if busy else ""
+    )
 
 
 # --------------------------------------------------------------------------- the two pipelines
@@ -151,7 +159,8 @@ def compare(rounds: int) -> None:
     with tempfile.TemporaryDirectory(prefix="fashion-mnist-torchvision-") as tmp:
         root = torchvision_root(Path(tmp))
         runners: dict[str, Callable[[], float]] = {
-            "original": lambda: time_original(root), "lenet_utils": lambda: time_ours(dataset),
+            "original": lambda: time_original(root),
+            "lenet_utils": lambda: time_ours(dataset),
         }
         for index in range(rounds):
             order = list(runners) if index % 2 == 0 else list(reversed(runners))

@@ -1,4 +1,5 @@
 """What machine a benchmark ran on, for the tables the benchmarks write."""
+
 import os
 import platform
 from pathlib import Path

@@ -1,4 +1,5 @@
 """Entry point of `python -m lenet_utils`."""
+
 import sys
 
 from .cli import main

@@ -1,4 +1,5 @@
 """Confusion-matrix helpers for chapter 4."""
+
 from __future__ import annotations
 
 import numpy as np

@@ -1,4 +1,5 @@
 """Batch-level data augmentation on normalized image tensors (chapter 5)."""
+
 from __future__ import annotations
 
 import torch

@@ -1,4 +1,5 @@
 """Glue for the book's prose that also works outside a Jupyter Book build (Colab, plain Jupyter)."""
+
 from __future__ import annotations
 
 from typing import Any

@@ -1,4 +1,5 @@
 """Saving and loading trained models safely: atomic writes, weights-only loads, architecture checks."""
+
 from __future__ import annotations
 
 import os
@@ -28,8 +29,11 @@ def save_checkpoint(path: str | os.PathLike, model: nn.Module, **extra: object) 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     payload = {
-        "format": FORMAT, "architecture": architecture(model), "layers": layers(model),
-        "state_dict": model.state_dict(), **extra,
+        "format": FORMAT,
+        "architecture": architecture(model),
+        "layers": layers(model),
+        "state_dict": model.state_dict(),
+        **extra,
     }
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
     try:

@@ -1,18 +1,19 @@
 """Command line: `python -m lenet_utils train --activation relu`."""
+
 from __future__ import annotations
 
 import argparse
-from collections.abc import Callable
 import sys
+from collections.abc import Callable
 
 import torch
 
 from .data import load_fashion_mnist, make_loader
 from .errors import LenetError
 from .experiment import TrainConfig, train
+from .loop import evaluate
 from .model import ACTIVATIONS
 from .runtime import DEFAULT_SEED, pick_device
-from .train import evaluate
 
 
 def _positive(kind: type) -> Callable[[str], int | float]:

@@ -1,4 +1,5 @@
 """Finding, validating and serving Fashion-MNIST as in-memory tensors."""
+
 from __future__ import annotations
 
 import gzip
@@ -17,8 +18,16 @@ from .paths import cache_dir
 from .runtime import DEFAULT_SEED
 
 CLASS_NAMES: tuple[str, ...] = (
-    "T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-    "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot",
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
 )
 DATA_ENV = "FASHION_MNIST_DIR"
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
@@ -157,7 +166,7 @@ def train_val_indices(n: int, val_size: int, seed: int = DEFAULT_SEED) -> tuple[
 
 
 @dataclass(frozen=True)
-class FashionMNIST:
+class DataSplits:
     """Normalized train/validation/test tensors and the statistics used to normalize them."""
 
     train: TensorDataset
@@ -174,7 +183,7 @@ class FashionMNIST:
 
 def load_fashion_mnist(
     data_dir: str | os.PathLike | None = None, val_size: int = DEFAULT_VAL_SIZE, seed: int = DEFAULT_SEED
-) -> FashionMNIST:
+) -> DataSplits:
     """Load Fashion-MNIST, hold out `val_size` training images, normalize with training-set statistics."""
     train_images, train_labels = load_split("train", data_dir)
     test_images, test_labels = load_split("test", data_dir)
@@ -184,7 +193,7 @@ def load_fashion_mnist(
     def dataset(images: torch.Tensor, labels: torch.Tensor) -> TensorDataset:
         return TensorDataset(normalize(images, mean, std), labels)
 
-    return FashionMNIST(
+    return DataSplits(
         train=dataset(train_images[train_idx], train_labels[train_idx]),
         val=dataset(train_images[val_idx], train_labels[val_idx]),
         test=dataset(test_images, test_labels),
@@ -200,5 +209,7 @@ def make_loader(
     """Serve whole batches by tensor indexing (no per-image collation); shuffling is seeded."""
     if batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size}")
-    order = RandomSampler(dataset, generator=torch.Generator().manual_seed(seed)) if shuffle else SequentialSampler(dataset)
+    order = (
+        RandomSampler(dataset, generator=torch.Generator().manual_seed(seed)) if shuffle else SequentialSampler(dataset)
+    )
     return DataLoader(dataset, sampler=BatchSampler(order, batch_size, drop_last=False), batch_size=None)

@@ -1,21 +1,23 @@
 """One training configuration, and train-or-load keyed by it so the book trains each model once."""
+
 from __future__ import annotations
 
 import hashlib
 import json
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 
 from .augment import FlipShift
 from .checkpoint import load_checkpoint, save_checkpoint
-from .data import FashionMNIST, make_loader
+from .data import DataSplits, make_loader
+from .loop import History, fit
 from .model import LENET5_WIDTHS, build_lenet
 from .paths import cache_dir
 from .runtime import DEFAULT_SEED, pick_device, seed_everything
-from .train import History, fit
 
 
 @dataclass(frozen=True)
@@ -49,16 +51,19 @@ class TrainConfig:
 
     def build_model(self) -> nn.Sequential:
         """Build the untrained network this configuration describes."""
-        return build_lenet(
-            self.activation, self.act_after_conv2, self.pool, self.batch_norm, self.dropout, self.widths
-        )
+        return build_lenet(self.activation, self.act_after_conv2, self.pool, self.batch_norm, self.dropout, self.widths)
 
-    def key(self, data: FashionMNIST) -> str:
-        """Short stable hash of the configuration and the data split, used to name its checkpoint."""
-        text = json.dumps({"config": asdict(self), "data": data.fingerprint()}, sort_keys=True)
+    def changed_fields(self) -> dict:
+        """The fields that differ from their defaults, so a new option leaves older checkpoints valid."""
+        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != f.default}
+
+    def key(self, data: DataSplits) -> str:
+        """Short stable hash of the non-default fields and the data split, used to name its checkpoint."""
+        changed = {name: list(v) if isinstance(v, tuple) else v for name, v in self.changed_fields().items()}
+        text = json.dumps({"config": changed, "data": data.fingerprint()}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
-    def checkpoint_path(self, data: FashionMNIST, directory: Path | None = None) -> Path:
+    def checkpoint_path(self, data: DataSplits, directory: Path | None = None) -> Path:
         """Where this configuration's model, trained on `data`, is cached."""
         return (directory or cache_dir() / "checkpoints") / f"lenet-{self.activation}-{self.key(data)}.pt"
 
@@ -72,18 +77,38 @@ class TrainResult:
     from_cache: bool
 
 
-def train(config: TrainConfig, data: FashionMNIST, device: torch.device | None = None) -> TrainResult:
+def make_scheduler(
+    config: TrainConfig, optimizer: torch.optim.Optimizer, steps_per_epoch: int
+) -> torch.optim.lr_scheduler.LRScheduler | None:
+    """The learning-rate schedule `config` trains with, stepped once per batch (None: constant)."""
+    if config.schedule == "constant":
+        return None
+    return torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=config.lr, epochs=config.epochs, steps_per_epoch=steps_per_epoch
+    )
+
+
+def learning_rates(config: TrainConfig, steps_per_epoch: int) -> np.ndarray:
+    """The learning rate of every optimizer step of training `config`, from the schedule training uses."""
+    optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=config.lr)
+    scheduler = make_scheduler(config, optimizer, steps_per_epoch)
+    rates = []
+    for _ in range(config.epochs * steps_per_epoch):
+        rates.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        if scheduler is not None:
+            scheduler.step()
+    return np.array(rates)
+
+
+def train(config: TrainConfig, data: DataSplits, device: torch.device | None = None) -> TrainResult:
     """Train `config` on `data.train`, validating on `data.val` after every epoch."""
     device = device or pick_device()
     seed_everything(config.seed)
     model = config.build_model().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     train_loader = make_loader(data.train, config.batch_size, shuffle=True, seed=config.seed)
-    scheduler = None
-    if config.schedule == "onecycle":
-        scheduler = torch.optim.lr_scheduler.OneCycleLR(
-            optimizer, max_lr=config.lr, epochs=config.epochs, steps_per_epoch=len(train_loader)
-        )
+    scheduler = make_scheduler(config, optimizer, len(train_loader))
     augment = FlipShift(config.flip, config.max_shift, config.seed) if config.flip or config.max_shift else None
     val_loader = make_loader(data.val, batch_size=1000)
     history = fit(model, train_loader, val_loader, config.epochs, optimizer, device, scheduler, augment)
@@ -91,7 +116,7 @@ def train(config: TrainConfig, data: FashionMNIST, device: torch.device | None =
 
 
 def train_or_load(
-    config: TrainConfig, data: FashionMNIST, device: torch.device | None = None, directory: Path | None = None
+    config: TrainConfig, data: DataSplits, device: torch.device | None = None, directory: Path | None = None
 ) -> TrainResult:
     """Load `config`'s checkpoint if one exists, else train and save it (never an interrupted run)."""
     device = device or pick_device()

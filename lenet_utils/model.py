@@ -1,4 +1,5 @@
 """LeNet-5 as an `nn.Sequential` with the original post's module names, plus chapter 5's knobs."""
+
 from __future__ import annotations
 
 from collections import OrderedDict
@@ -34,7 +35,11 @@ def build_lenet(
     layers: list[tuple[str, nn.Module]] = [("conv1", nn.Conv2d(1, c1, kernel_size=5, padding=2))]
     if batch_norm:
         layers.append(("bn1", nn.BatchNorm2d(c1)))
-    layers += [(f"{activation}1", act()), (f"{pool}_pool1", pool_cls(2, 2)), ("conv2", nn.Conv2d(c1, c2, kernel_size=5))]
+    layers += [
+        (f"{activation}1", act()),
+        (f"{pool}_pool1", pool_cls(2, 2)),
+        ("conv2", nn.Conv2d(c1, c2, kernel_size=5)),
+    ]
     if batch_norm:
         layers.append(("bn2", nn.BatchNorm2d(c2)))
     if act_after_conv2:
@@ -53,7 +58,7 @@ def build_lenet(
 
 
 def lenet5(activation: str = "tanh", act_after_conv2: bool = False) -> nn.Sequential:
-    """Return the original post's LeNet-5 (61,706 parameters) with `activation` ("tanh" or "relu")."""
+    """Return the original post's LeNet-5 (61,706 parameters) with `activation` (a key of ACTIVATIONS)."""
     return build_lenet(activation, act_after_conv2=act_after_conv2)
 
 

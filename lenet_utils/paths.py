@@ -1,4 +1,5 @@
 """Where the book keeps downloaded data and trained checkpoints."""
+
 import os
 from pathlib import Path
 

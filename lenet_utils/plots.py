@@ -1,4 +1,5 @@
 """Plots the chapters share: image grids, learning curves, confusion matrices."""
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -9,14 +10,17 @@ import torch
 from matplotlib.figure import Figure
 
 from .data import CLASS_NAMES
-from .train import History
+from .loop import History
 
+# Okabe & Ito's colour-blind-safe palette, strongest contrast first (black left out: it vanishes in dark
+# mode), and line styles and markers to pair with it, so that curves stay distinct in grey-scale print too.
+PALETTE: tuple[str, ...] = ("#0072B2", "#E69F00", "#009E73", "#D55E00", "#CC79A7", "#56B4E9", "#F0E442")
+LINE_STYLES: tuple[str, ...] = ("-", "--", "-.", ":")
+MARKERS: tuple[str, ...] = ("o", "s", "^", "D", "v", "P", "X")
 SEQUENTIAL_CMAP = "viridis"  # perceptually uniform and colour-blind safe
 
 
-def show_images(
-    images: torch.Tensor, titles: Sequence[str], ncols: int = 8, size: float = 1.3
-) -> Figure:
+def show_images(images: torch.Tensor, titles: Sequence[str], ncols: int = 8, size: float = 1.3) -> Figure:
     """Draw images (N×28×28 or N×1×28×28, any scale) in a grid with a title under each."""
     images = images.reshape(len(images), 28, 28).detach().cpu().numpy()
     nrows = int(np.ceil(len(images) / ncols))
@@ -33,7 +37,7 @@ def show_images(
 def plot_histories(histories: Mapping[str, History]) -> Figure:
     """Plot loss and accuracy per epoch, training solid and validation dashed, one colour per run."""
     fig, (ax_loss, ax_acc) = plt.subplots(1, 2, figsize=(10, 3.8))
-    for (name, h), colour in zip(histories.items(), plt.get_cmap("tab10").colors):
+    for (name, h), colour in zip(histories.items(), PALETTE):
         epochs = np.arange(1, h.epochs + 1)
         ax_loss.plot(epochs, h.train_loss, "-o", color=colour, label=f"{name} train")
         ax_loss.plot(epochs, h.val_loss, "--s", color=colour, label=f"{name} validation")
@@ -59,7 +63,14 @@ def plot_confusion_matrix(matrix: np.ndarray, title: str, class_names: Sequence[
     ax.set_yticks(ticks, class_names)
     ax.set(xlabel="predicted class", ylabel="true class", title=title)
     for i, j in np.ndindex(matrix.shape):
-        ax.text(j, i, f"{matrix[i, j]:.2f}", ha="center", va="center", fontsize=7,
-                color="black" if matrix[i, j] > 0.5 else "white")
+        ax.text(
+            j,
+            i,
+            f"{matrix[i, j]:.2f}",
+            ha="center",
+            va="center",
+            fontsize=7,
+            color="black" if matrix[i, j] > 0.5 else "white",
+        )
     fig.tight_layout()
     return fig

@@ -1,4 +1,5 @@
 """Seeding and device choice."""
+
 import random
 
 import numpy as np

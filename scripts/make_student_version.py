@@ -11,6 +11,7 @@ Solutions follow the sphinx-exercise conventions of the book:
 Exercises stay. Every code cell loses its outputs and execution count. Only notebooks are
 written, so nothing else that holds solutions (such as book/teaching.md) reaches the output.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -66,8 +67,10 @@ class Stripper:
                 raise StudentVersionError(f"{self.name}: cell {cell} nests a {name} inside another directive")
             if name == "solution-start":
                 if self.gate is not None:
-                    raise StudentVersionError(f"{self.name}: cell {cell} opens a solution-start inside the "
-                                              f"solution-start {self.gate} of cell {self.gate_cell}")
+                    raise StudentVersionError(
+                        f"{self.name}: cell {cell} opens a solution-start inside the "
+                        f"solution-start {self.gate} of cell {self.gate_cell}"
+                    )
                 self.gate, self.gate_cell = match[2].split("}", 1)[1].strip() or "(no label)", cell
             elif name == "solution-end":
                 if self.gate is None:
@@ -78,9 +81,15 @@ class Stripper:
             elif name == "solution":
                 self.blocks += 1
             elif name is None:  # a code block: its content is text, not markdown
-                kept.extend(lines[index:end + 1])
+                kept.extend(lines[index : end + 1])
             else:  # another directive: solutions may be nested in it
-                kept.extend([lines[index], *self.strip_lines(lines[index + 1:end], cell, top=False), *lines[end:end + 1]])
+                kept.extend(
+                    [
+                        lines[index],
+                        *self.strip_lines(lines[index + 1 : end], cell, top=False),
+                        *lines[end : end + 1],
+                    ]
+                )
             index = end + 1
         return kept
 
@@ -116,8 +125,9 @@ def student_notebook(path: Path) -> tuple[nbformat.NotebookNode, int, int]:
         kept.metadata.pop("execution", None)
         cells.append(kept)
     if stripper.gate is not None:
-        raise StudentVersionError(f"{path.name}: the solution-start {stripper.gate} in cell {stripper.gate_cell} "
-                                  "has no matching solution-end")
+        raise StudentVersionError(
+            f"{path.name}: the solution-start {stripper.gate} in cell {stripper.gate_cell} has no matching solution-end"
+        )
     removed = len(notebook.cells) - len(cells)
     notebook.cells = cells
     notebook.metadata.pop("widgets", None)

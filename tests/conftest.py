@@ -10,6 +10,7 @@ Three kinds of data appear in the tests:
 No test touches the shared checkpoint cache: ``LENET_CACHE`` points at a temporary folder for the
 whole session, and tests that need an empty cache of their own use the ``cache`` fixture.
 """
+
 from __future__ import annotations
 
 import gzip
@@ -24,7 +25,7 @@ import torchvision.datasets
 from torch.utils.data import TensorDataset
 
 import lenet_utils.data as data_module
-from lenet_utils import FashionMNIST, lenet5, load_fashion_mnist, load_split, make_loader
+from lenet_utils import DataSplits, lenet5, load_fashion_mnist, load_split, make_loader
 from lenet_utils.data import normalize, pixel_stats
 
 IMAGE_MAGIC, LABEL_MAGIC = 2051, 2049
@@ -72,7 +73,7 @@ def synthetic_images(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     images = rng.integers(0, 60, size=(n, 28, 28), dtype=np.uint8)
     for image, label in zip(images, labels):
         row, col = divmod(int(label), 5)
-        image[2 + 12 * row: 12 + 12 * row, 1 + 5 * col: 6 + 5 * col] = 255
+        image[2 + 12 * row : 12 + 12 * row, 1 + 5 * col : 6 + 5 * col] = 255
     return images, labels.astype(np.uint8)
 
 
@@ -136,16 +137,19 @@ def idx_dir(request: pytest.FixtureRequest, tmp_path: Path, tiny_split_sizes: di
 
 
 @pytest.fixture(scope="session")
-def synthetic_data() -> FashionMNIST:
+def synthetic_data() -> DataSplits:
     """A small learnable stand-in for Fashion-MNIST: 200 train, 100 validation and 100 test images."""
-    splits = {"train": synthetic_images(200, seed=1), "val": synthetic_images(100, seed=2),
-              "test": synthetic_images(100, seed=3)}
+    splits = {
+        "train": synthetic_images(200, seed=1),
+        "val": synthetic_images(100, seed=2),
+        "test": synthetic_images(100, seed=3),
+    }
     mean, std = pixel_stats(torch.from_numpy(splits["train"][0]))
     datasets = {
         name: TensorDataset(normalize(torch.from_numpy(images), mean, std), torch.from_numpy(labels).long())
         for name, (images, labels) in splits.items()
     }
-    return FashionMNIST(**datasets, mean=mean, std=std, split_seed=0)
+    return DataSplits(**datasets, mean=mean, std=std, split_seed=0)
 
 
 # --------------------------------------------------------------------------- offline, no data
@@ -168,7 +172,7 @@ def offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[dict]:
         attempts.append(kwargs)
         raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
 
-    monkeypatch.setattr(torchvision.datasets, "FashionMNIST", no_network)
+    monkeypatch.setattr(torchvision.datasets, "DataSplits", no_network)
     return attempts
 
 
@@ -182,7 +186,7 @@ def real_splits() -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
 
 
 @pytest.fixture(scope="session")
-def real_data() -> FashionMNIST:
+def real_data() -> DataSplits:
     """The real Fashion-MNIST, split and normalized with the book's defaults."""
     return load_fashion_mnist()
 
@@ -220,11 +224,11 @@ def model() -> torch.nn.Sequential:
 
 
 @pytest.fixture
-def train_loader(synthetic_data: FashionMNIST):
+def train_loader(synthetic_data: DataSplits):
     """The synthetic training images in seeded shuffled batches of 75 (the last batch holds 50)."""
     return make_loader(synthetic_data.train, batch_size=75, shuffle=True, seed=0)
 
 
 @pytest.fixture
-def val_loader(synthetic_data: FashionMNIST):
+def val_loader(synthetic_data: DataSplits):
     return make_loader(synthetic_data.val, batch_size=50)

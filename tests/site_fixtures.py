@@ -5,6 +5,7 @@ these fixtures stay out of ``conftest.py``. The site is the one ``make book`` bu
 ``_build/html`` next to this ``tests/`` folder; the tests never build it themselves, and a missing
 site fails them with a message that says how to build it.
 """
+
 from __future__ import annotations
 
 import functools
@@ -139,7 +140,7 @@ def site_file_for_url(url: str) -> tuple[Path, str]:
 class _QuietHandler(http.server.SimpleHTTPRequestHandler):
     """Serve the site without logging every request to the test output."""
 
-    def log_message(self, format: str, *args) -> None:  # noqa: A002 (the base class's name)
+    def log_message(self, format: str, *args) -> None:
         pass
 
 
@@ -185,9 +186,17 @@ def browser():
     options = webdriver.ChromeOptions()
     options.binary_location = str(CHROMIUM)
     for argument in (
-        "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-quic",
-        "--no-first-run", "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}", "--window-size=1280,1024",
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--window-size=1280,1024",
         # Every host except the test server fails to resolve, so a run behaves the same online and
         # offline and never fetches anything: the site must work from its own files.
         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",

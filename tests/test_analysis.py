@@ -2,6 +2,7 @@
 
 (analysis, plots and book modules of lenet_utils.)
 """
+
 from __future__ import annotations
 
 import sys
@@ -99,7 +100,10 @@ def test_plot_histories_labels_axes_and_draws_train_and_validation():
     assert (loss.get_xlabel(), loss.get_ylabel()) == ("epoch", "cross-entropy loss")
     assert (acc.get_xlabel(), acc.get_ylabel()) == ("epoch", "accuracy (%)")
     assert [line.get_label() for line in acc.lines] == [
-        "tanh train", "tanh validation", "relu train", "relu validation",
+        "tanh train",
+        "tanh validation",
+        "relu train",
+        "relu validation",
     ]
     assert acc.lines[1].get_ydata().tolist() == pytest.approx([75.0, 84.0])
 

@@ -1,4 +1,5 @@
 """Batch augmentation: random mirror and shift (lenet_utils.augment)."""
+
 from __future__ import annotations
 
 import pytest

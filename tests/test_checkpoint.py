@@ -1,4 +1,5 @@
 """Saving and loading trained models (lenet_utils.checkpoint)."""
+
 from __future__ import annotations
 
 import copy
@@ -109,7 +110,7 @@ def damaged_versions(good: bytes) -> dict[str, bytes]:
         "random bytes": bytes(range(256)) * 4,
         "first half": good[: len(good) // 2],
         "first 100 bytes": good[:100],
-        "last half": good[len(good) // 2:],
+        "last half": good[len(good) // 2 :],
     }
 
 
@@ -118,7 +119,7 @@ def test_a_damaged_checkpoint_is_refused_without_touching_the_model(saved, damag
     saved.write_bytes(damaged_versions(saved.read_bytes())[damage])
     target = fresh(seed=2)
     before = copy.deepcopy(target.state_dict())
-    with pytest.raises(CheckpointMismatchError, match="is not a readable checkpoint.*delete it and train again"):
+    with pytest.raises(CheckpointMismatchError, match=r"is not a readable checkpoint.*delete it and train again"):
         load_checkpoint(saved, target)
     assert_same_weights(target.state_dict(), before)
 

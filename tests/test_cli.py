@@ -1,4 +1,5 @@
 """The command line `python -m lenet_utils train` (lenet_utils.cli)."""
+
 from __future__ import annotations
 
 import os
@@ -20,8 +21,12 @@ def run_cli(*args: str, cwd, **env: str) -> subprocess.CompletedProcess:
     One thread, like the in-process tests: on a busy machine several threads slow training down manyfold.
     """
     return subprocess.run(
-        [sys.executable, "-m", "lenet_utils", *args], cwd=cwd, env={**os.environ, "OMP_NUM_THREADS": "1", **env},
-        capture_output=True, text=True, timeout=600,
+        [sys.executable, "-m", "lenet_utils", *args],
+        cwd=cwd,
+        env={**os.environ, "OMP_NUM_THREADS": "1", **env},
+        capture_output=True,
+        text=True,
+        timeout=600,
     )
 
 
@@ -61,8 +66,19 @@ def fake_data(monkeypatch, synthetic_data):
         (["train", "--device", "banana"], "argument --device: 'banana' is not a device name"),
         (["train", "--colour", "blue"], "unrecognized arguments: --colour blue"),
     ],
-    ids=["no command", "unknown command", "zero epochs", "epochs not a number", "negative batch size",
-         "zero lr", "nan lr", "unknown activation", "negative seed", "unknown device", "unknown option"],
+    ids=[
+        "no command",
+        "unknown command",
+        "zero epochs",
+        "epochs not a number",
+        "negative batch size",
+        "zero lr",
+        "nan lr",
+        "unknown activation",
+        "negative seed",
+        "unknown device",
+        "unknown option",
+    ],
 )
 def test_bad_arguments_give_a_usage_error(argv, complaint, capsys):
     with pytest.raises(SystemExit) as excinfo:
@@ -114,8 +130,14 @@ def test_missing_data_is_one_sentence_with_the_three_remedies(offline, capsys, e
 def test_missing_data_in_a_fresh_interpreter(tmp_path, explains_how_to_get_data):
     empty = tmp_path / "empty"
     empty.mkdir()
-    result = run_cli("train", "--epochs", "1", cwd=tmp_path, FASHION_MNIST_DIR=str(empty),
-                     LENET_CACHE=str(tmp_path / "cache"))
+    result = run_cli(
+        "train",
+        "--epochs",
+        "1",
+        cwd=tmp_path,
+        FASHION_MNIST_DIR=str(empty),
+        LENET_CACHE=str(tmp_path / "cache"),
+    )
     assert result.returncode == 1
     assert is_one_sentence(result.stderr), result.stderr
     assert explains_how_to_get_data(result.stderr)
@@ -142,8 +164,21 @@ def test_damaged_data_is_reported(idx_dir, capsys):
 
 
 def test_a_run_prints_the_epochs_and_the_test_accuracy(fake_data, capsys):
-    status = cli.main(["train", "--epochs", "2", "--batch-size", "50", "--seed", "3", "--device", "cpu",
-                       "--data-dir", "somewhere"])
+    status = cli.main(
+        [
+            "train",
+            "--epochs",
+            "2",
+            "--batch-size",
+            "50",
+            "--seed",
+            "3",
+            "--device",
+            "cpu",
+            "--data-dir",
+            "somewhere",
+        ]
+    )
     lines = capsys.readouterr().out.splitlines()
     assert status == 0
     assert fake_data == [{"data_dir": "somewhere", "seed": 3}]

@@ -16,6 +16,7 @@ empty folder to time the notebooks from scratch. Each notebook's run time is pri
 It also checks that each notebook's setup cell installs lenet_utils from the repository named in
 _config.yml, the one address Colab readers get the package from.
 """
+
 from __future__ import annotations
 
 import os
@@ -35,7 +36,7 @@ NOTEBOOKS = sorted((REPO_ROOT / "book").glob("*.ipynb"))
 SHARED_CACHE = os.environ.get("LENET_CACHE") or str(REPO_ROOT / ".cache")
 TIMEOUT = 1800
 
-CHECK_CELL = '''\
+CHECK_CELL = """\
 # Injected by tests/test_colab_style.py: check that this notebook runs the way Colab runs it.
 def _check_like_colab(repo, workdir):
     import os, pathlib, sys
@@ -53,7 +54,7 @@ def _check_like_colab(repo, workdir):
 
 _check_like_colab(REPO, WORKDIR)
 del _check_like_colab
-'''
+"""
 
 
 def notebook_id(path: Path) -> str:

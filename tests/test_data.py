@@ -1,4 +1,5 @@
 """Finding, reading, validating, splitting and serving Fashion-MNIST (lenet_utils.data)."""
+
 from __future__ import annotations
 
 import os
@@ -11,8 +12,14 @@ from torch.utils.data import TensorDataset
 
 import lenet_utils.data as data_module
 from lenet_utils import (
-    CLASS_NAMES, CorruptDataError, DataUnavailableError, find_data_dir, load_fashion_mnist, load_split,
-    make_loader, pixel_stats,
+    CLASS_NAMES,
+    CorruptDataError,
+    DataUnavailableError,
+    find_data_dir,
+    load_fashion_mnist,
+    load_split,
+    make_loader,
+    pixel_stats,
 )
 from lenet_utils.data import DEFAULT_VAL_SIZE, normalize, read_idx, train_val_indices
 
@@ -385,4 +392,3 @@ def test_real_pixel_statistics(real_data):
     assert real_data.mean == pytest.approx(0.286, abs=0.003)
     assert real_data.std == pytest.approx(0.353, abs=0.003)
     assert real_data.train.tensors[0].mean().item() == pytest.approx(0.0, abs=1e-3)
-

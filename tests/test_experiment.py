@@ -1,7 +1,7 @@
 """Training configurations, train-or-load, and the runtime helpers (experiment, runtime, paths)."""
+
 from __future__ import annotations
 
-import importlib
 import random
 import re
 from dataclasses import replace
@@ -11,14 +11,18 @@ import pytest
 import torch
 from torch.utils.data import TensorDataset
 
+import lenet_utils.loop as train_module
 from lenet_utils import (
-    DEFAULT_SEED, CheckpointMismatchError, NonFiniteLossError, TrainConfig, pick_device, seed_everything, train,
+    DEFAULT_SEED,
+    CheckpointMismatchError,
+    NonFiniteLossError,
+    TrainConfig,
+    pick_device,
+    seed_everything,
+    train,
     train_or_load,
 )
 from lenet_utils.paths import cache_dir
-
-# `lenet_utils.train` is also the name of a function the package exports, so fetch the module itself.
-train_module = importlib.import_module("lenet_utils.train")
 
 SMALL = TrainConfig(epochs=2, batch_size=50)  # 4 batches per epoch on the synthetic data
 
@@ -47,7 +51,13 @@ def ctrl_c_in_epoch(monkeypatch):
 
 def test_defaults_are_the_original_protocol():
     config = TrainConfig()
-    assert (config.activation, config.epochs, config.batch_size, config.lr, config.seed) == ("tanh", 5, 100, 1e-3, 59)
+    assert (config.activation, config.epochs, config.batch_size, config.lr, config.seed) == (
+        "tanh",
+        5,
+        100,
+        1e-3,
+        59,
+    )
     assert config.seed == DEFAULT_SEED
 
 
@@ -90,8 +100,16 @@ def test_key_is_a_short_stable_hash(synthetic_data):
 
 @pytest.mark.parametrize(
     "change",
-    [dict(activation="relu"), dict(epochs=6), dict(lr=2e-3), dict(seed=1), dict(flip=True), dict(dropout=0.1),
-     dict(schedule="onecycle"), dict(widths=(6, 16, 120, 100))],
+    [
+        dict(activation="relu"),
+        dict(epochs=6),
+        dict(lr=2e-3),
+        dict(seed=1),
+        dict(flip=True),
+        dict(dropout=0.1),
+        dict(schedule="onecycle"),
+        dict(widths=(6, 16, 120, 100)),
+    ],
     ids=lambda change: next(iter(change)),
 )
 def test_every_field_changes_the_key(change, synthetic_data):

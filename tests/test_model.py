@@ -1,4 +1,5 @@
 """LeNet-5 and its variants (lenet_utils.model)."""
+
 from __future__ import annotations
 
 import pytest
@@ -22,8 +23,11 @@ def test_lenet5_has_61706_parameters(activation):
 def test_parameter_count_by_layer_matches_the_arithmetic():
     model = lenet5()
     expected = {
-        "conv1": 6 * 1 * 5 * 5 + 6, "conv2": 16 * 6 * 5 * 5 + 16, "conv3": 120 * 16 * 5 * 5 + 120,
-        "fc1": 84 * 120 + 84, "fc2": 10 * 84 + 10,
+        "conv1": 6 * 1 * 5 * 5 + 6,
+        "conv2": 16 * 6 * 5 * 5 + 16,
+        "conv3": 120 * 16 * 5 * 5 + 120,
+        "fc1": 84 * 120 + 84,
+        "fc2": 10 * 84 + 10,
     }
     assert {name: count_parameters(getattr(model, name)) for name in expected} == expected
 
@@ -32,7 +36,17 @@ def test_parameter_count_by_layer_matches_the_arithmetic():
 def test_module_names_follow_the_original_post(activation):
     a = activation
     assert module_names(lenet5(activation)) == [
-        "conv1", f"{a}1", "avg_pool1", "conv2", "avg_pool2", "conv3", f"{a}2", "flatten", "fc1", f"{a}3", "fc2",
+        "conv1",
+        f"{a}1",
+        "avg_pool1",
+        "conv2",
+        "avg_pool2",
+        "conv3",
+        f"{a}2",
+        "flatten",
+        "fc1",
+        f"{a}3",
+        "fc2",
     ]
 
 

@@ -1,4 +1,5 @@
 """The same seed gives the same run; a saved model gives the same predictions; the cache is faithful."""
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -8,7 +9,14 @@ import torch
 from torch.utils.data import TensorDataset
 
 from lenet_utils import (
-    FashionMNIST, TrainConfig, load_checkpoint, make_loader, predict, save_checkpoint, train, train_or_load,
+    DataSplits,
+    TrainConfig,
+    load_checkpoint,
+    make_loader,
+    predict,
+    save_checkpoint,
+    train,
+    train_or_load,
 )
 
 CONFIG = TrainConfig(epochs=2, batch_size=50)
@@ -25,13 +33,19 @@ def head(dataset: TensorDataset, n: int) -> TensorDataset:
 
 
 @pytest.fixture(params=["synthetic", pytest.param("real", marks=pytest.mark.real_data)])
-def small_data(request) -> FashionMNIST:
+def small_data(request) -> DataSplits:
     """A small training budget: the synthetic set, or the first 3,000/1,000/1,000 real images."""
     if request.param == "synthetic":
         return request.getfixturevalue("synthetic_data")
     real = request.getfixturevalue("real_data")
-    return FashionMNIST(head(real.train, 3000), head(real.val, 1000), head(real.test, 1000), real.mean, real.std,
-                        real.split_seed)
+    return DataSplits(
+        head(real.train, 3000),
+        head(real.val, 1000),
+        head(real.test, 1000),
+        real.mean,
+        real.std,
+        real.split_seed,
+    )
 
 
 def test_the_same_seed_gives_the_same_history(small_data, cpu):

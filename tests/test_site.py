@@ -9,6 +9,7 @@ repository, and a working search. A full-page screenshot of every page lands in 
 Cheap checks that need no browser come first: every page was built, and every {glue} reference in
 the sources has a value, and every figure given alt text in a notebook was rendered on its page.
 """
+
 from __future__ import annotations
 
 import base64
@@ -21,11 +22,23 @@ from urllib.parse import urlsplit
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
-
-from site_fixtures import browser, site_url  # noqa: F401 (fixtures, used by name)
-from site_fixtures import (
-    EXECUTED_DIR, REPO_ROOT, SCREENSHOT_DIR, SITE_DIR, element_ids, expected_colab_url, html_file, notebook_pages,
-    page_id, require_site, site_file_for_url, source_file, toc_pages, wait_for_page,
+from site_fixtures import (  # noqa: F401 (fixtures, used by name)
+    EXECUTED_DIR,
+    REPO_ROOT,
+    SCREENSHOT_DIR,
+    SITE_DIR,
+    browser,
+    element_ids,
+    expected_colab_url,
+    html_file,
+    notebook_pages,
+    page_id,
+    require_site,
+    site_file_for_url,
+    site_url,
+    source_file,
+    toc_pages,
+    wait_for_page,
 )
 
 PAGES = toc_pages()
@@ -55,7 +68,8 @@ def test_every_toc_page_is_built(docname):
 def test_every_page_source_is_in_the_toc():
     """_config.yml builds only the toc's files, so a chapter left out of _toc.yml would silently vanish."""
     sources = sorted(
-        str(path.relative_to(REPO_ROOT).with_suffix("")) for path in (REPO_ROOT / "book").iterdir()
+        str(path.relative_to(REPO_ROOT).with_suffix(""))
+        for path in (REPO_ROOT / "book").iterdir()
         if path.suffix in (".ipynb", ".md")
     )
     missing = [name for name in sources if name not in PAGES]

@@ -14,17 +14,17 @@ theme or markup that the toolchain generates (never the article as a whole: an e
 contains the article fails the tests). A new violation fails; so does a listed one that no longer
 occurs anywhere, so the list stays honest.
 """
+
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
 
 import pytest
 from axe_selenium_python import Axe
-
-from site_fixtures import browser, site_url  # noqa: F401 (fixtures, used by name)
-from site_fixtures import html_file, page_id, toc_pages, wait_for_page
+from site_fixtures import browser, html_file, page_id, site_url, toc_pages, wait_for_page  # noqa: F401 (fixtures, used by name)
 
 PAGES = toc_pages()
 CONTENT = "article.bd-article"  # the book's own content on a sphinx-book-theme page
@@ -93,7 +93,9 @@ def audit(browser, site_url):
         axe.inject()
         results = axe.run()
         report = {
-            "content": [], "chrome": [], "allowed": set(),
+            "content": [],
+            "chrome": [],
+            "allowed": set(),
             "strict": browser.execute_script(STRICT_SCRIPT, CONTENT),
             "too_broad": browser.execute_script(TOO_BROAD_SCRIPT, CONTENT, regions),
         }
@@ -101,11 +103,15 @@ def audit(browser, site_url):
             for node in violation["nodes"]:
                 where = browser.execute_script(LOCATE_SCRIPT, node["target"], CONTENT, regions)
                 item = {
-                    "rule": violation["id"], "impact": node.get("impact") or violation["impact"],
-                    "target": " ".join(node["target"]), "html": node["html"][:160], "help": violation["help"],
+                    "rule": violation["id"],
+                    "impact": node.get("impact") or violation["impact"],
+                    "target": " ".join(node["target"]),
+                    "html": node["html"][:160],
+                    "help": violation["help"],
                 }
                 allowed = [
-                    i for i, entry in enumerate(entries)
+                    i
+                    for i, entry in enumerate(entries)
                     if entry["rule"] == item["rule"] and entry["within"] in where["regions"]
                 ]
                 if allowed:
@@ -157,7 +163,9 @@ def test_every_known_theme_violation_still_occurs(audit):
 def looks_like_a_file_name(alt: str, src: str) -> bool:
     """Whether alt text is really a path or file name (docutils' fallback when a figure has none)."""
     name = src.rsplit("/", 1)[-1]
-    return bool(name) and (alt.strip() == src or name in alt) or bool(re.search(r"\.(png|jpe?g|svg|gif)$", alt.strip()))
+    return (bool(name) and (alt.strip() == src or name in alt)) or bool(
+        re.search(r"\.(png|jpe?g|svg|gif)$", alt.strip())
+    )
 
 
 @pytest.mark.parametrize("docname", PAGES, ids=page_id)
@@ -179,7 +187,7 @@ def test_headings_are_in_order(audit, docname):
     assert levels and levels[0] == 1 and levels.count(1) == 1, f"{docname}: expected one h1 first, got {headings}"
     skips = [
         f"h{a['level']} {a['text']!r} -> h{b['level']} {b['text']!r}"
-        for a, b in zip(headings, headings[1:])
+        for a, b in itertools.pairwise(headings)
         if b["level"] > a["level"] + 1
     ]
     assert not skips, f"{docname}: heading levels skipped: {skips}"

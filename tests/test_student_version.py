@@ -5,6 +5,7 @@ The last test executes each student notebook up to its first exercise. Unlike th
 uses the shared checkpoint cache, as `make student` users will (LENET_CACHE from the environment,
 as the Makefile sets it, else the repository's .cache), so trained models load instead of training.
 """
+
 from __future__ import annotations
 
 import os
@@ -34,8 +35,9 @@ EXERCISE = re.compile(r"^ {0,3}(?:`{3,}|:{3,})\{exercise\}[^\n]*\n((?::[^\n]*\n)
 
 def run_script(source: Path, target: Path) -> subprocess.CompletedProcess:
     """Run the script as `make student` does."""
-    return subprocess.run([sys.executable, str(SCRIPT), str(source), str(target)],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [sys.executable, str(SCRIPT), str(source), str(target)], capture_output=True, text=True, timeout=120
+    )
 
 
 def exercise_labels(notebook: nbformat.NotebookNode) -> list[str]:
@@ -64,9 +66,14 @@ def outside_gates(notebook: nbformat.NotebookNode) -> list[str]:
 
 def solution_lines(notebook: nbformat.NotebookNode) -> set[str]:
     """Distinctive lines (long enough not to occur by chance elsewhere) of the plain solution blocks."""
-    return {line.strip() for cell in notebook.cells if cell.cell_type == "markdown"
-            for block in SOLUTION_BLOCK.finditer(cell.source)
-            for line in block[0].splitlines()[1:-1] if len(line.strip()) > 40}
+    return {
+        line.strip()
+        for cell in notebook.cells
+        if cell.cell_type == "markdown"
+        for block in SOLUTION_BLOCK.finditer(cell.source)
+        for line in block[0].splitlines()[1:-1]
+        if len(line.strip()) > 40
+    }
 
 
 def assert_no_outputs(notebook: nbformat.NotebookNode) -> None:
@@ -121,23 +128,36 @@ def test_chapter_without_solutions(student_book: tuple[Path, str], name: str) ->
 
 
 @pytest.mark.parametrize("name", CHAPTERS or ["(no chapters)"])
-def test_chapter_runs_up_to_the_exercises(student_book: tuple[Path, str], name: str, tmp_path: Path,
-                                          monkeypatch: pytest.MonkeyPatch) -> None:
+def test_chapter_runs_up_to_the_exercises(
+    student_book: tuple[Path, str], name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     notebook = nbformat.read(student_book[0] / name, as_version=4)
-    first = next((index for index, cell in enumerate(notebook.cells)
-                  if cell.cell_type == "markdown" and EXERCISE.search(cell.source + "\n")), None)
+    first = next(
+        (
+            index
+            for index, cell in enumerate(notebook.cells)
+            if cell.cell_type == "markdown" and EXERCISE.search(cell.source + "\n")
+        ),
+        None,
+    )
     assert first is not None, f"{name} has no exercise"
     notebook.cells = notebook.cells[:first]
     monkeypatch.setenv("LENET_CACHE", SHARED_CACHE)  # the kernel inherits this process's environment
     monkeypatch.setenv("MPLBACKEND", "Agg")
-    client = NotebookClient(notebook, kernel_name="python3", timeout=1800,
-                            resources={"metadata": {"path": str(tmp_path)}})
+    client = NotebookClient(
+        notebook, kernel_name="python3", timeout=1800, resources={"metadata": {"path": str(tmp_path)}}
+    )
     try:
         client.execute()
     except CellExecutionError as exc:
         pytest.fail(f"{name} fails before its first exercise:\n{exc}")
-    errors = [output for cell in notebook.cells if cell.cell_type == "code"
-              for output in cell.outputs if output.output_type == "error"]
+    errors = [
+        output
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == "error"
+    ]
     assert not errors
 
 
@@ -207,8 +227,11 @@ GATED = [
     new_code_cell("a = 1", execution_count=1, outputs=[new_output("stream", name="stdout", text="1\n")]),
     new_markdown_cell("```{exercise} First\n:label: syn-ex2\n\nCompute something.\n```"),
     new_markdown_cell("Before the gate.\n\n```{solution-start} syn-ex2\n:class: dropdown\n```\n\nSECRET-8"),
-    new_code_cell("print('SECRET-9')", execution_count=2,
-                  outputs=[new_output("stream", name="stdout", text="SECRET-9\n")]),
+    new_code_cell(
+        "print('SECRET-9')",
+        execution_count=2,
+        outputs=[new_output("stream", name="stdout", text="SECRET-9\n")],
+    ),
     new_markdown_cell("SECRET-10, explained between two solution code cells."),
     new_code_cell("SECRET_11 = 2", execution_count=3),
     new_markdown_cell("```{solution-end}\n```"),
@@ -216,8 +239,11 @@ GATED = [
     new_markdown_cell("````{solution-start} syn-ex3\n````"),
     new_code_cell("SECRET_12 = 3"),
     new_markdown_cell("```{solution-end}\n```\n\nAfter the gate."),
-    new_code_cell("b = 2", execution_count=4, outputs=[new_output("execute_result", data={"text/plain": "2"},
-                                                                  execution_count=4)]),
+    new_code_cell(
+        "b = 2",
+        execution_count=4,
+        outputs=[new_output("execute_result", data={"text/plain": "2"}, execution_count=4)],
+    ),
 ]
 
 
@@ -225,8 +251,10 @@ def write_notebooks(folder: Path, **notebooks: list[nbformat.NotebookNode]) -> P
     """Write notebooks named by the keywords, each from its list of cells, into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     for name, cells in notebooks.items():
-        nbformat.write(new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}),
-                       folder / f"{name}.ipynb")
+        nbformat.write(
+            new_notebook(cells=cells, metadata={"kernelspec": {"name": "python3", "display_name": "Python 3"}}),
+            folder / f"{name}.ipynb",
+        )
     return folder
 
 
@@ -237,9 +265,15 @@ def test_nested_fences(tmp_path: Path) -> None:
     assert "nested.ipynb: 0 cells removed, 5 solution blocks" in result.stdout
     text = nbformat.read(tmp_path / "student" / "nested.ipynb", as_version=4).cells[1].source
     assert "SECRET" not in text
-    for kept in ('print("exercise code stays")', ":label: syn-ex1", "The note stays.", "So does its last line.",
-                 "```inline code``` on a line of its own is not a fence.",
-                 "A code block that shows the syntax is text, not a solution.", "After the solutions."):
+    for kept in (
+        'print("exercise code stays")',
+        ":label: syn-ex1",
+        "The note stays.",
+        "So does its last line.",
+        "```inline code``` on a line of its own is not a fence.",
+        "A code block that shows the syntax is text, not a solution.",
+        "After the solutions.",
+    ):
         assert kept in text
     assert text.count("`````") == 2 and text.count("````") == 6  # the admonition and the code block, closed
 
@@ -251,17 +285,31 @@ def test_gated_solutions(tmp_path: Path) -> None:
     assert "gated.ipynb: 6 cells removed" in result.stdout
     student = nbformat.read(tmp_path / "student" / "gated.ipynb", as_version=4)
     assert [cell.source for cell in student.cells] == [
-        GATED[0].source, "a = 1", GATED[2].source, "Before the gate.", GATED[8].source, "After the gate.", "b = 2"]
+        GATED[0].source,
+        "a = 1",
+        GATED[2].source,
+        "Before the gate.",
+        GATED[8].source,
+        "After the gate.",
+        "b = 2",
+    ]
     assert exercise_labels(student) == ["syn-ex2", "syn-ex3"]
     assert_no_outputs(student)
     assert nbformat.read(source / "gated.ipynb", as_version=4).cells[1].outputs  # the source is untouched
 
 
-@pytest.mark.parametrize(("cells", "message"), [
-    (GATED[:7], r"gated\.ipynb: the solution-start syn-ex2 in cell 3 has no matching solution-end"),
-    (GATED[7:], r"gated\.ipynb: cell 0 has a solution-end without a solution-start"),
-    (GATED[:4] + GATED[9:], r"gated\.ipynb: cell 4 opens a solution-start inside the solution-start syn-ex2 of cell 3"),
-], ids=["missing end", "end without start", "start inside start"])
+@pytest.mark.parametrize(
+    ("cells", "message"),
+    [
+        (GATED[:7], r"gated\.ipynb: the solution-start syn-ex2 in cell 3 has no matching solution-end"),
+        (GATED[7:], r"gated\.ipynb: cell 0 has a solution-end without a solution-start"),
+        (
+            GATED[:4] + GATED[9:],
+            r"gated\.ipynb: cell 4 opens a solution-start inside the solution-start syn-ex2 of cell 3",
+        ),
+    ],
+    ids=["missing end", "end without start", "start inside start"],
+)
 def test_unbalanced_gates_fail_clearly(tmp_path: Path, cells: list, message: str) -> None:
     source = write_notebooks(tmp_path / "book", a_fine_chapter=[new_markdown_cell("# Fine")], gated=cells)
     result = run_script(source, tmp_path / "student")
@@ -275,7 +323,9 @@ def test_no_notebooks_fails_clearly(tmp_path: Path) -> None:
     (tmp_path / "book" / "teaching.md").write_text("# Not a chapter\n")
     result = run_script(tmp_path / "book", tmp_path / "student")
     assert result.returncode == 1
-    assert result.stderr.count("\n") == 1 and "no notebooks" in result.stderr and str(tmp_path / "book") in result.stderr
+    assert (
+        result.stderr.count("\n") == 1 and "no notebooks" in result.stderr and str(tmp_path / "book") in result.stderr
+    )
     assert not (tmp_path / "student").exists()
 
 

@@ -1,4 +1,5 @@
-"""The training loop, evaluation and prediction (lenet_utils.train)."""
+"""The training loop, evaluation and prediction (lenet_utils.loop)."""
+
 from __future__ import annotations
 
 import copy
@@ -8,7 +9,14 @@ import torch
 import torch.nn.functional as F
 
 from lenet_utils import (
-    History, LenetError, NonFiniteLossError, evaluate, fit, lenet5, predict, train_one_epoch,
+    History,
+    LenetError,
+    NonFiniteLossError,
+    evaluate,
+    fit,
+    lenet5,
+    predict,
+    train_one_epoch,
 )
 
 
@@ -156,8 +164,16 @@ def test_fit_logs_one_line_per_epoch(model, train_loader, val_loader, cpu):
 
 def test_ctrl_c_keeps_the_finished_epochs(model, train_loader, val_loader, cpu):
     lines = []
-    history = fit(model, train_loader, val_loader, 3, adam(model), cpu, transform=interrupt_at_batch(5),
-                  log=lines.append)  # 3 batches per epoch: batch 5 is in epoch 2
+    history = fit(
+        model,
+        train_loader,
+        val_loader,
+        3,
+        adam(model),
+        cpu,
+        transform=interrupt_at_batch(5),
+        log=lines.append,
+    )  # 3 batches per epoch: batch 5 is in epoch 2
     assert history.interrupted
     assert history.epochs == 1
     assert len(history.val_acc) == len(history.seconds) == 1
@@ -165,15 +181,31 @@ def test_ctrl_c_keeps_the_finished_epochs(model, train_loader, val_loader, cpu):
 
 
 def test_ctrl_c_in_the_first_epoch_gives_an_empty_interrupted_history(model, train_loader, val_loader, cpu):
-    history = fit(model, train_loader, val_loader, 2, adam(model), cpu, transform=interrupt_at_batch(1),
-                  log=lambda line: None)
+    history = fit(
+        model,
+        train_loader,
+        val_loader,
+        2,
+        adam(model),
+        cpu,
+        transform=interrupt_at_batch(1),
+        log=lambda line: None,
+    )
     assert history.interrupted and history.epochs == 0
 
 
 def test_fit_lets_a_non_finite_loss_through(model, train_loader, val_loader, cpu):
     with pytest.raises(NonFiniteLossError):
-        fit(model, train_loader, val_loader, 2, adam(model), cpu, transform=lambda x: x * float("inf"),
-            log=lambda line: None)
+        fit(
+            model,
+            train_loader,
+            val_loader,
+            2,
+            adam(model),
+            cpu,
+            transform=lambda x: x * float("inf"),
+            log=lambda line: None,
+        )
 
 
 # --------------------------------------------------------------------------- History
@@ -181,8 +213,13 @@ def test_fit_lets_a_non_finite_loss_through(model, train_loader, val_loader, cpu
 
 @pytest.fixture
 def history() -> History:
-    return History(train_loss=[0.9, 0.5], train_acc=[0.7, 0.8125], val_loss=[0.6, 0.45],
-                   val_acc=[0.75, 0.84], seconds=[8.04, 7.96])
+    return History(
+        train_loss=[0.9, 0.5],
+        train_acc=[0.7, 0.8125],
+        val_loss=[0.6, 0.45],
+        val_acc=[0.75, 0.84],
+        seconds=[8.04, 7.96],
+    )
 
 
 def test_history_counts_completed_epochs(history):
@@ -196,7 +233,5 @@ def test_history_round_trips_through_a_plain_dict(history):
 
 
 def test_history_epoch_line_shows_percentages(history):
-    assert history.epoch_line(1) == (
-        "epoch 2/2 | train loss 0.5000 acc 81.25% | val loss 0.4500 acc 84.00% | 8.0 s"
-    )
+    assert history.epoch_line(1) == ("epoch 2/2 | train loss 0.5000 acc 81.25% | val loss 0.4500 acc 84.00% | 8.0 s")
     assert history.epoch_line(0, total=5).startswith("epoch 1/5 |")

@@ -1,4 +1,5 @@
 """The training loop, evaluation and prediction, with a per-epoch history."""
+
 from __future__ import annotations
 
 import sys
@@ -149,4 +150,3 @@ def fit(
         history.interrupted = True
         log(f"interrupted: kept the history of {history.epochs} finished epoch(s)")
     return history
-
