@@ -1,4 +1,4 @@
-"""Time every chapter notebook, cold (nothing cached) and warm, and write benchmarks/chapter_times.md.
+"""Time every chapter notebook, cold (nothing cached) and warm, and print the table.
 
 Each chapter runs top to bottom in a fresh kernel, the way a reader runs it, from the book/ folder
 (outputs are not written back). Cold: with an empty LENET_CACHE of its own, so every model the
@@ -7,9 +7,11 @@ Colab. Warm: the same chapter again with the checkpoints the cold run left, as i
 teacher ran the book beforehand. Fashion-MNIST itself is read from wherever lenet_utils finds it
 (an empty cache does not mean a download when Debian's package is installed).
 
-The table (chapter, seconds cold, seconds warm, and the machine it was measured on) is written to
-benchmarks/chapter_times.md, which book/teaching.md can include. Figures are rendered as in the
-book (MPLBACKEND is removed from the kernel's environment).
+The table (chapter, seconds cold, seconds warm, and the machine it was measured on) is printed as
+Markdown, and also written to a file with --output. The book does not include it: its teaching
+page shows the run time each chapter measured for itself when the site was built, which needs no
+second run. This script adds what the build cannot show, both times on your own machine. Figures
+are rendered as in the book (MPLBACKEND is removed from the kernel's environment).
 
     .venv/bin/python benchmarks/chapter_times.py                # every chapter, cold then warm
     .venv/bin/python benchmarks/chapter_times.py --warm-only    # warm only, with $LENET_CACHE as it is
@@ -31,9 +33,10 @@ import torch
 from machine_info import cpu_summary
 from nbconvert.preprocessors import ExecutePreprocessor
 
+from lenet_utils.paths import cache_dir
+
 REPO_ROOT = Path(__file__).resolve().parents[1]
 BOOK = REPO_ROOT / "book"
-OUTPUT = Path(__file__).with_name("chapter_times.md")
 TIMEOUT = 3600
 
 
@@ -75,7 +78,8 @@ def run(path: Path, cache: Path) -> float:
                 os.environ[name] = value
 
 
-def write_table(rows: list[tuple[str, str, float | None, float]], note: str, output: Path = OUTPUT) -> None:
+def table(rows: list[tuple[str, str, float | None, float]], note: str) -> str:
+    """The Markdown table of (title, notebook, seconds cold or None, seconds warm) rows, then `note`."""
     lines = [
         "| chapter | notebook | seconds cold | seconds warm |",
         "| --- | --- | ---: | ---: |",
@@ -90,14 +94,14 @@ def write_table(rows: list[tuple[str, str, float | None, float]], note: str, out
         else f"| **all chapters** | | n/a | {warm_total:.0f} |"
     )
     lines += ["", note, ""]
-    output.write_text("\n".join(lines), encoding="utf-8")
+    return "\n".join(lines)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to time (default: book/*.ipynb)")
     parser.add_argument("--warm-only", action="store_true", help="only warm runs, using $LENET_CACHE as it is")
-    parser.add_argument("--output", type=Path, default=OUTPUT, help=f"where to write the table (default {OUTPUT.name})")
+    parser.add_argument("--output", type=Path, help="also write the table to this file")
     args = parser.parse_args()
     notebooks = [p.resolve() for p in args.notebooks] or sorted(BOOK.glob("*.ipynb"))
     if not notebooks:
@@ -109,10 +113,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory(prefix="lenet-cold-cache-") as tmp:
         for path in notebooks:
             if args.warm_only:
-                cold, cache = (
-                    None,
-                    Path(os.environ.get("LENET_CACHE") or Path.home() / ".cache" / "lenet_utils"),
-                )
+                cold, cache = None, cache_dir()
             else:
                 cache = Path(tmp) / path.stem
                 cold = run(path, cache)
@@ -127,8 +128,11 @@ def main() -> None:
         "Cold: a fresh kernel and an empty checkpoint cache, so the chapter trains every model it uses; "
         "warm: the same with the checkpoints in place."
     )
-    write_table(rows, note, args.output)
-    print(f"wrote {args.output}")
+    markdown = table(rows, note)
+    print(markdown)
+    if args.output:
+        args.output.write_text(markdown, encoding="utf-8")
+        print(f"wrote {args.output}")
 
 
 if __name__ == "__main__":

@@ -1,19 +1,8 @@
 """What machine a benchmark ran on, for the tables the benchmarks write."""
 
 import os
-import platform
-from pathlib import Path
 
-
-def cpu_name() -> str:
-    """The CPU model from /proc/cpuinfo, or the platform's machine type elsewhere."""
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
+from lenet_utils.runtime import cpu_name
 
 
 def cpu_summary() -> str:

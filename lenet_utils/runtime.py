@@ -1,6 +1,8 @@
-"""Seeding and device choice."""
+"""Seeding, device choice, and the name of the processor the numbers came from."""
 
+import platform
 import random
+from pathlib import Path
 
 import numpy as np
 import torch
@@ -24,3 +26,14 @@ def pick_device(prefer: str | None = None) -> torch.device:
     if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
         return torch.device("mps")
     return torch.device("cpu")
+
+
+def cpu_name() -> str:
+    """The CPU model from /proc/cpuinfo (Linux), or the platform's processor or machine type elsewhere."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()

@@ -28,6 +28,7 @@ EXECUTED_DIR = REPO_ROOT / "_build" / "jupyter_execute"
 SCREENSHOT_DIR = REPO_ROOT / "_build" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
+WINDOW = (1280, 1024)  # a laptop's browser window; the width at which the content's tables must fit
 SOURCE_SUFFIXES = (".ipynb", ".md")
 HOW_TO_BUILD = "build it first with `make book` (or `.venv/bin/jupyter-book build .`) in the repository root"
 
@@ -164,20 +165,15 @@ def site_url() -> Iterator[str]:
         thread.join(timeout=5)
 
 
-def _no_selenium_manager(*args, **kwargs):
-    raise RuntimeError("Selenium Manager must not run: the tests use Debian's chromium and chromedriver")
-
-
 @pytest.fixture(scope="module")
 def browser():
     """One headless Debian Chromium for the whole module, with its console log recorded.
 
-    Selenium Manager (which would download a browser) is switched off: the driver and the browser
-    are given by path, and any attempt to call it raises.
+    Both binaries are given by path (Debian's, from `make system-browser`) and SE_OFFLINE tells
+    Selenium Manager, Selenium's documented switch, never to download a driver or a browser.
     """
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
-    from selenium.webdriver.common import selenium_manager
 
     for binary in (CHROMIUM, CHROMEDRIVER):
         if not binary.exists():
@@ -196,19 +192,16 @@ def browser():
         "--disable-sync",
         "--disable-dev-shm-usage",
         f"--user-data-dir={profile}",
-        "--window-size=1280,1024",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
         # Every host except the test server fails to resolve, so a run behaves the same online and
         # offline and never fetches anything: the site must work from its own files.
         "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
     ):
         options.add_argument(argument)
     options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    original = selenium_manager.SeleniumManager.binary_paths
-    selenium_manager.SeleniumManager.binary_paths = _no_selenium_manager
-    try:
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SE_OFFLINE", "true")
         driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    finally:
-        selenium_manager.SeleniumManager.binary_paths = original
     driver.set_page_load_timeout(60)
     driver.set_script_timeout(120)
     try:
@@ -216,6 +209,39 @@ def browser():
     finally:
         driver.quit()
         shutil.rmtree(profile, ignore_errors=True)
+
+
+def open_in_mode(driver, url: str, mode: str) -> None:
+    """Open a page in the theme's "light" or "dark" colour mode, as a reader who chose it would see it.
+
+    The theme reads the reader's choice from localStorage before it draws the page, so the choice is
+    stored on the site's origin first and the page is then loaded again.
+    """
+    driver.get(url)
+    driver.execute_script("for (const key of ['mode', 'theme']) { localStorage.setItem(key, arguments[0]); }", mode)
+    driver.get(url)
+    wait_for_page(driver)
+    theme = driver.execute_script("return document.documentElement.dataset.theme")
+    assert theme == mode, f"{url}: asked for {mode} mode, the page shows {theme!r}"
+
+
+def wait_for_math(driver, timeout: float = 30) -> bool:
+    """Wait until MathJax has typeset the page; False when the page has no MathJax or it never finished."""
+    return driver.execute_async_script(
+        """const [limit, done] = arguments;
+        const start = Date.now();
+        const poll = () => {
+            if (window.MathJax && MathJax.startup && MathJax.startup.promise) {
+                MathJax.startup.promise.then(() => done(true), () => done(false));
+            } else if (Date.now() - start > limit * 1000) {
+                done(false);
+            } else {
+                setTimeout(poll, 50);
+            }
+        };
+        poll();""",
+        timeout,
+    )
 
 
 def wait_for_page(driver, timeout: float = 30) -> None:

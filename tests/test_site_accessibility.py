@@ -1,4 +1,9 @@
-"""Accessibility of every page of _toc.yml in the built site: axe-core in headless Chromium, plus strict checks.
+"""Accessibility of every page of _toc.yml in the built site: axe-core 4 in light and dark mode, plus strict checks.
+
+axe-core comes from npm (`npm ci` installs the version package-lock.json pins into node_modules/) and
+is injected into each page in headless Chromium through Selenium, once in the theme's light mode and
+once in its dark mode, after MathJax has typeset the formulas. Full-page screenshots of both modes
+land in _build/screenshots/ (<page>-light.png, <page>-dark.png) for a person to look at.
 
 Two sources of markup are on every page: the book's own content (the article: prose, figures,
 tables, code and outputs) and the theme's chrome around it (header, sidebars, buttons, footer).
@@ -6,49 +11,45 @@ tables, code and outputs) and the theme's chrome around it (header, sidebars, bu
 * Content: no axe violation of any impact, and the rules a reader of a tutorial depends on are
   checked directly too: every image has real alt text (not empty, not a file name), headings go
   down one level at a time from a single h1, and every table has header cells.
-* Chrome: no critical or serious axe violation.
-
-The exceptions are listed, each with its reason, in tests/axe_known_theme_violations.json: an axe
-rule id and a CSS selector ("within") of the region the flagged element sits in, a piece of the
-theme or markup that the toolchain generates (never the article as a whole: an entry whose region
-contains the article fails the tests). A new violation fails; so does a listed one that no longer
-occurs anywhere, so the list stays honest.
+* Chrome: no critical or serious axe violation. The theme's own failures are fixed in the book's
+  templates (_templates/) and its Sphinx extension (_ext/book_site.py), not excused here.
 """
 
 from __future__ import annotations
 
+import base64
 import itertools
-import json
 import re
-from pathlib import Path
 
 import pytest
-from axe_selenium_python import Axe
-from site_fixtures import browser, html_file, page_id, site_url, toc_pages, wait_for_page  # noqa: F401 (fixtures, used by name)
+from site_fixtures import (  # noqa: F401 (fixtures, used by name)
+    REPO_ROOT,
+    SCREENSHOT_DIR,
+    browser,
+    html_file,
+    open_in_mode,
+    page_id,
+    site_url,
+    toc_pages,
+    wait_for_math,
+)
 
 PAGES = toc_pages()
+MODES = ("light", "dark")
 CONTENT = "article.bd-article"  # the book's own content on a sphinx-book-theme page
 SERIOUS = {"critical", "serious"}
-KNOWN_THEME_VIOLATIONS = Path(__file__).with_name("axe_known_theme_violations.json")
+AXE_SCRIPT = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
 
-# For every node axe flags: is it inside the content, and which listed regions contain it?
-LOCATE_SCRIPT = """
-const [selectors, content, regions] = arguments;
-let element = null;
-try { element = document.querySelector(selectors[selectors.length - 1]); } catch (e) {}
-if (!element) { return {found: false, content: false, regions: []}; }
-return {
-    found: true,
-    content: element.closest(content) !== null,
-    regions: regions.filter(region => element.closest(region) !== null),
-};
+RUN_AXE = """
+const done = arguments[arguments.length - 1];
+axe.run(document, {resultTypes: ['violations']}).then(results => done(results), error => done(String(error)));
 """
 
-# Listed regions that contain the whole article: such an entry would excuse the book's own content.
-TOO_BROAD_SCRIPT = """
-const [content, regions] = arguments;
-const article = document.querySelector(content);
-return article ? regions.filter(region => article.closest(region) !== null) : [];
+# For every node axe flags: is it inside the content?
+IN_CONTENT = """
+let element = null;
+try { element = document.querySelector(arguments[0][arguments[0].length - 1]); } catch (e) {}
+return element === null ? null : element.closest(arguments[1]) !== null;
 """
 
 STRICT_SCRIPT = """
@@ -66,65 +67,53 @@ return {images: images, headings: headings, tables: tables};
 """
 
 
-def known_theme_violations() -> list[dict]:
-    """The allowlist: entries with "rule", "within" (CSS selector of a theme region) and "reason"."""
-    entries = json.loads(KNOWN_THEME_VIOLATIONS.read_text(encoding="utf-8"))["violations"]
-    for entry in entries:
-        assert {"rule", "within", "reason"} <= set(entry), f"incomplete allowlist entry: {entry}"
-        assert entry["reason"].strip(), f"allowlist entry without a reason: {entry}"
-    return entries
+def axe_source() -> str:
+    """axe-core's browser script from node_modules; fails the test with what to do when it is missing."""
+    if not AXE_SCRIPT.is_file():
+        pytest.fail(f"{AXE_SCRIPT} is missing: run `npm ci` in the repository root (make book does)")
+    return AXE_SCRIPT.read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
 def audit(browser, site_url):
-    """``audit(docname)`` runs axe once per page and sorts every flagged node into content or chrome."""
-    seen: dict[str, dict] = {}
-    entries = known_theme_violations()
-    regions = sorted({entry["within"] for entry in entries})
+    """``audit(docname, mode)`` runs axe once per page and mode and sorts every flagged node into content or chrome."""
+    seen: dict[tuple[str, str], dict] = {}
+    source = axe_source()
 
-    def run(docname: str) -> dict:
-        if docname in seen:
-            return seen[docname]
+    def run(docname: str, mode: str = "light") -> dict:
+        if (docname, mode) in seen:
+            return seen[docname, mode]
         if not html_file(docname).is_file():
             pytest.fail(f"{html_file(docname)} was not built")
-        browser.get(f"{site_url}{docname}.html")
-        wait_for_page(browser)
-        axe = Axe(browser)
-        axe.inject()
-        results = axe.run()
-        report = {
-            "content": [],
-            "chrome": [],
-            "allowed": set(),
-            "strict": browser.execute_script(STRICT_SCRIPT, CONTENT),
-            "too_broad": browser.execute_script(TOO_BROAD_SCRIPT, CONTENT, regions),
-        }
+        open_in_mode(browser, f"{site_url}{docname}.html", mode)
+        if browser.execute_script("return document.querySelector('.math') !== null"):
+            wait_for_math(browser)
+        browser.execute_script(source)
+        version = browser.execute_script("return axe.version")
+        assert version.startswith("4."), f"{AXE_SCRIPT} is axe-core {version}; the tests expect axe-core 4"
+        results = browser.execute_async_script(RUN_AXE)
+        assert isinstance(results, dict), f"{docname} ({mode}): axe-core failed: {results}"
+        report = {"content": [], "chrome": [], "strict": browser.execute_script(STRICT_SCRIPT, CONTENT)}
         for violation in results["violations"]:
             for node in violation["nodes"]:
-                where = browser.execute_script(LOCATE_SCRIPT, node["target"], CONTENT, regions)
                 item = {
                     "rule": violation["id"],
                     "impact": node.get("impact") or violation["impact"],
-                    "target": " ".join(node["target"]),
+                    "target": " ".join(map(str, node["target"])),
                     "html": node["html"][:160],
                     "help": violation["help"],
                 }
-                allowed = [
-                    i
-                    for i, entry in enumerate(entries)
-                    if entry["rule"] == item["rule"] and entry["within"] in where["regions"]
-                ]
-                if allowed:
-                    report["allowed"].update(allowed)
-                elif where["content"] or not where["found"]:
+                in_content = browser.execute_script(IN_CONTENT, node["target"], CONTENT)
+                if in_content is not False:
                     report["content"].append(item)  # the book's own markup (or unplaceable): any impact counts
                 elif item["impact"] in SERIOUS:
                     report["chrome"].append(item)  # the page around the article
-        seen[docname] = report
+        SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
+        shot = browser.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
+        (SCREENSHOT_DIR / f"{page_id(docname)}-{mode}.png").write_bytes(base64.b64decode(shot["data"]))
+        seen[docname, mode] = report
         return report
 
-    run.entries = entries
-    run.seen = seen
     return run
 
 
@@ -132,32 +121,21 @@ def describe(items: list[dict]) -> str:
     return "\n".join(f"  [{i['impact']}] {i['rule']}: {i['help']} at {i['target']}: {i['html']}" for i in items)
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("docname", PAGES, ids=page_id)
-def test_book_content_has_no_axe_violations(audit, docname):
-    content = audit(docname)["content"]
-    assert not content, f"{docname}: accessibility violations in the book's content:\n{describe(content)}"
+def test_book_content_has_no_axe_violations(audit, docname, mode):
+    content = audit(docname, mode)["content"]
+    assert not content, f"{docname} ({mode} mode): accessibility violations in the book's content:\n{describe(content)}"
 
 
+@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("docname", PAGES, ids=page_id)
-def test_theme_has_no_new_serious_axe_violations(audit, docname):
-    chrome = audit(docname)["chrome"]
+def test_theme_has_no_serious_axe_violations(audit, docname, mode):
+    chrome = audit(docname, mode)["chrome"]
     assert not chrome, (
-        f"{docname}: critical/serious accessibility violations in the theme's chrome that are not in "
-        f"{KNOWN_THEME_VIOLATIONS.name}:\n{describe(chrome)}"
+        f"{docname} ({mode} mode): critical/serious accessibility violations in the theme around the content; "
+        f"fix them in _templates/ or _ext/book_site.py:\n{describe(chrome)}"
     )
-
-
-def test_no_allowlist_entry_covers_the_whole_article(audit):
-    too_broad = {region for docname in PAGES for region in audit(docname)["too_broad"]}
-    assert not too_broad, f"{KNOWN_THEME_VIOLATIONS.name}: these regions contain the book's content: {too_broad}"
-
-
-def test_every_known_theme_violation_still_occurs(audit):
-    for docname in PAGES:
-        audit(docname)
-    used = set().union(*(report["allowed"] for report in audit.seen.values()))
-    stale = [entry for i, entry in enumerate(audit.entries) if i not in used]
-    assert not stale, f"remove these entries from {KNOWN_THEME_VIOLATIONS.name}, axe no longer reports them: {stale}"
 
 
 def looks_like_a_file_name(alt: str, src: str) -> bool:
