@@ -12,7 +12,9 @@ from .data import (
     pixel_stats,
 )
 from .errors import (
+    CacheError,
     CheckpointMismatchError,
+    CheckpointNotSavedWarning,
     CorruptDataError,
     DataUnavailableError,
     LenetError,
@@ -28,7 +30,9 @@ __version__ = "0.2.0"  # the one place the version is defined: pyproject.toml an
 __all__ = [
     "CLASS_NAMES",
     "DEFAULT_SEED",
+    "CacheError",
     "CheckpointMismatchError",
+    "CheckpointNotSavedWarning",
     "CorruptDataError",
     "DataSplits",
     "DataUnavailableError",

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import argparse
+import math
+import os
 import sys
 from collections.abc import Callable
 
 import torch
 
-from .data import load_fashion_mnist, make_loader
+from .data import DATA_DIR_OPTION, load_fashion_mnist, make_loader
 from .errors import LenetError
 from .experiment import TrainConfig, train
 from .loop import evaluate
@@ -21,8 +23,8 @@ def _positive(kind: type) -> Callable[[str], int | float]:
 
     def parse(text: str) -> int | float:
         value = kind(text)
-        if not value > 0:
-            raise argparse.ArgumentTypeError(f"must be positive, got {text}")
+        if not 0 < value < math.inf:
+            raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
         return value
 
     parse.__name__ = f"positive {kind.__name__}"
@@ -37,6 +39,9 @@ def _seed(text: str) -> int:
     return value
 
 
+_seed.__name__ = "integer seed"  # argparse names the type in "invalid integer seed value: '1e3'"
+
+
 def _device(text: str) -> torch.device:
     """Argparse type for a device name that exists and is available on this machine."""
     try:
@@ -46,6 +51,10 @@ def _device(text: str) -> torch.device:
     backend = {"cuda": torch.cuda, "mps": getattr(torch.backends, "mps", None)}.get(device.type)
     if device.type != "cpu" and (backend is None or not backend.is_available()):
         raise argparse.ArgumentTypeError(f"{text!r} is not available on this machine")
+    if device.type == "cuda" and device.index is not None and device.index >= torch.cuda.device_count():
+        raise argparse.ArgumentTypeError(
+            f"{text!r} does not exist: this machine has {torch.cuda.device_count()} GPU(s)"
+        )
     return device
 
 
@@ -65,16 +74,44 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; return the exit status."""
-    args = build_parser().parse_args(argv)
+    """Run the command line; return the exit status (130 after Ctrl-C, as shells expect)."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
     try:
-        config = TrainConfig(args.activation, args.epochs, args.batch_size, args.lr, args.seed)
-        data = load_fashion_mnist(args.data_dir, seed=args.seed)
-        device = args.device or pick_device()
-        result = train(config, data, device)
-        _, accuracy = evaluate(result.model, make_loader(data.test, batch_size=1000), device)
+        return _train(parser, args)
     except LenetError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 1
+        return _fail(str(exc).replace(f"pass {DATA_DIR_OPTION}", "pass --data-dir"), 1)
+    except KeyboardInterrupt:
+        return _fail("interrupted before the test accuracy was measured; run it again for one.", 130)
+    except (MemoryError, torch.cuda.OutOfMemoryError):
+        return _fail(f"ran out of memory with batches of {args.batch_size}; pass a smaller --batch-size.", 1)
+    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as other command-line tools do
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the flush at exit cannot fail again
+        return 141  # 128 + SIGPIPE, what a shell reports for a tool stopped by a closed pipe
+
+
+def _fail(message: str, status: int) -> int:
+    """Print `message` as the one-line error of the command line; return `status`."""
+    print(f"error: {message}", file=sys.stderr)
+    return status
+
+
+def _train(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Train as `args` say and print the test accuracy; return the exit status."""
+    config = TrainConfig(
+        activation=args.activation, epochs=args.epochs, batch_size=args.batch_size, lr=args.lr, seed=args.seed
+    )
+    data = load_fashion_mnist(args.data_dir, seed=args.seed)
+    if args.batch_size > len(data.train):
+        parser.error(f"argument --batch-size: must be at most {len(data.train)}, the number of training images")
+    device = args.device or pick_device()
+    result = train(config, data, device)
+    if result.history.interrupted:
+        return _fail(
+            f"interrupted after {result.history.epochs} of {config.epochs} epochs, so there is no test accuracy; "
+            "run it again for one.",
+            130,
+        )
+    _, accuracy = evaluate(result.model, make_loader(data.test, batch_size=1000), device)
     print(f"test accuracy: {accuracy:.2%}")
     return 0

@@ -14,7 +14,7 @@ import torch
 from torch.utils.data import BatchSampler, DataLoader, RandomSampler, SequentialSampler, TensorDataset
 
 from .errors import CorruptDataError, DataUnavailableError
-from .paths import cache_dir
+from .paths import CACHE_ENV, cache_dir, unwritable_reason
 from .runtime import DEFAULT_SEED
 
 CLASS_NAMES: tuple[str, ...] = (
@@ -38,24 +38,36 @@ SPLIT_SIZES = {"train": 60_000, "test": 10_000}
 DEFAULT_VAL_SIZE = 5_000
 _PREFIX = {"train": "train", "test": "t10k"}
 _IMAGE_MAGIC, _LABEL_MAGIC = 2051, 2049
-HOW_TO_PROVIDE = (
-    f"pass data_dir= (or set {DATA_ENV}) to a folder holding the four IDX files, "
-    "install Debian's package dataset-fashion-mnist, or connect to the internet so torchvision can download it"
+DATA_DIR_OPTION = "data_dir="  # the command line shows its own spelling, --data-dir, in these messages
+LOCAL_WAYS = (
+    f"pass {DATA_DIR_OPTION} (or set {DATA_ENV}) to a folder holding the four IDX files, "
+    "install Debian's package dataset-fashion-mnist"
 )
+HOW_TO_PROVIDE = f"{LOCAL_WAYS}, or connect to the internet so torchvision can download it"
+REPLACE = "replace it with a fresh copy"
+
+
+def _stem(split: str, kind: str) -> str:
+    """File name of the plain IDX file of `split`/`kind`, e.g. t10k-labels-idx1-ubyte."""
+    return f"{_PREFIX[split]}-{kind}-idx{3 if kind == 'images' else 1}-ubyte"
 
 
 def _idx_path(directory: Path, split: str, kind: str) -> Path | None:
     """Return the IDX file of `split`/`kind` in `directory`, plain or gzipped, if present."""
-    stem = f"{_PREFIX[split]}-{kind}-idx{3 if kind == 'images' else 1}-ubyte"
-    for name in (stem, stem + ".gz"):
+    for name in (_stem(split, kind), _stem(split, kind) + ".gz"):
         if (directory / name).is_file():
             return directory / name
     return None
 
 
+def _missing_files(directory: Path) -> list[str]:
+    """Names of the Fashion-MNIST IDX files that `directory` lacks (plain or .gz)."""
+    return [_stem(s, k) for s in SPLIT_SIZES for k in ("images", "labels") if not _idx_path(directory, s, k)]
+
+
 def _has_all_files(directory: Path) -> bool:
     """Whether `directory` holds all four Fashion-MNIST IDX files."""
-    return all(_idx_path(directory, s, k) for s in SPLIT_SIZES for k in ("images", "labels"))
+    return not _missing_files(directory)
 
 
 def torchvision_root() -> Path:
@@ -68,14 +80,24 @@ def find_data_dir(data_dir: str | os.PathLike | None = None, download: bool = Tr
     explicit = data_dir or os.environ.get(DATA_ENV)
     if explicit:
         path = Path(explicit).expanduser()
-        if not _has_all_files(path):
-            raise DataUnavailableError(f"{path} does not hold the four Fashion-MNIST IDX files; {HOW_TO_PROVIDE}.")
+        named = str(path) if data_dir else f"{path} (named by {DATA_ENV})"
+        if not path.is_dir():
+            raise DataUnavailableError(f"{named} is not a folder; {HOW_TO_PROVIDE}.")
+        missing = _missing_files(path)
+        if missing:
+            raise DataUnavailableError(f"{named} lacks {', '.join(missing)} (plain or .gz); {HOW_TO_PROVIDE}.")
         return path
     raw = torchvision_root() / "FashionMNIST" / "raw"
     for candidate in (raw, DEBIAN_DIR):
         if _has_all_files(candidate):
             return candidate
     if download:
+        problem = unwritable_reason(torchvision_root())
+        if problem:
+            raise DataUnavailableError(
+                f"Fashion-MNIST is not on this machine and cannot be downloaded into {torchvision_root()} "
+                f"({problem}); set {CACHE_ENV} to a writable folder, or {LOCAL_WAYS}."
+            )
         try:
             from torchvision.datasets import FashionMNIST
 
@@ -98,8 +120,12 @@ def _read_bytes(path: Path) -> bytes:
             with gzip.open(path, "rb") as fh:
                 return fh.read()
         return path.read_bytes()
-    except (EOFError, OSError, zlib.error) as exc:
-        raise CorruptDataError(f"{path} is damaged ({exc}); delete it and provide a fresh copy.") from None
+    except (EOFError, gzip.BadGzipFile, zlib.error) as exc:
+        raise CorruptDataError(f"{path} is damaged ({exc}); {REPLACE}.") from None
+    except OSError as exc:  # the file may be fine: say why it cannot be read, not that it is damaged
+        raise CorruptDataError(
+            f"{path} cannot be read ({exc.strerror}); make it readable (chmod a+r) or use another copy."
+        ) from None
 
 
 def read_idx(path: str | os.PathLike, expected_count: int | None = None) -> np.ndarray:
@@ -107,29 +133,32 @@ def read_idx(path: str | os.PathLike, expected_count: int | None = None) -> np.n
     path = Path(path)
     raw = _read_bytes(path)
     if len(raw) < 8:
-        raise CorruptDataError(f"{path} is too short to be an IDX file; delete it and provide a fresh copy.")
+        raise CorruptDataError(f"{path} is too short to be an IDX file; {REPLACE}.")
     magic, count = struct.unpack(">II", raw[:8])
     if magic == _IMAGE_MAGIC:
         if len(raw) < 16:
-            raise CorruptDataError(f"{path} has a truncated header; delete it and provide a fresh copy.")
+            raise CorruptDataError(f"{path} has a truncated header; {REPLACE}.")
         rows, cols = struct.unpack(">II", raw[8:16])
         shape, offset = (count, rows, cols), 16
         if (rows, cols) != (IMAGE_SIZE, IMAGE_SIZE):
-            raise CorruptDataError(f"{path} holds {rows}x{cols} images, not 28x28; it is not Fashion-MNIST.")
+            raise CorruptDataError(
+                f"{path} holds {rows}x{cols} images, not 28x28, so it is not Fashion-MNIST; {REPLACE}."
+            )
     elif magic == _LABEL_MAGIC:
         shape, offset = (count,), 8
     else:
-        raise CorruptDataError(f"{path} has magic number {magic}, not an IDX image or label file; replace it.")
+        raise CorruptDataError(f"{path} has magic number {magic}, not an IDX image or label file; {REPLACE}.")
     if expected_count is not None and count != expected_count:
-        raise CorruptDataError(f"{path} says it holds {count} items, expected {expected_count}; replace it.")
+        raise CorruptDataError(f"{path} says it holds {count} items, expected {expected_count}; {REPLACE}.")
     expected_bytes = offset + int(np.prod(shape))
     if len(raw) != expected_bytes:
+        state = "it is truncated" if len(raw) < expected_bytes else "extra bytes follow the data"
         raise CorruptDataError(
-            f"{path} has {len(raw)} bytes where its header promises {expected_bytes}; it is truncated, replace it."
+            f"{path} has {len(raw)} bytes where its header promises {expected_bytes}; {state}, {REPLACE}."
         )
     array = np.frombuffer(raw, dtype=np.uint8, offset=offset).reshape(shape)
     if magic == _LABEL_MAGIC and array.size and array.max() >= len(CLASS_NAMES):
-        raise CorruptDataError(f"{path} holds label {array.max()}, outside 0-9; replace it.")
+        raise CorruptDataError(f"{path} holds label {array.max()}, outside 0-9; {REPLACE}.")
     return array
 
 
@@ -142,7 +171,9 @@ def load_split(split: str, data_dir: str | os.PathLike | None = None) -> tuple[t
     images = read_idx(_idx_path(directory, split, "images"), n)
     labels = read_idx(_idx_path(directory, split, "labels"), n)
     if images.ndim != 3 or labels.ndim != 1:
-        raise CorruptDataError(f"the {split} image and label files in {directory} are swapped or mislabelled.")
+        raise CorruptDataError(
+            f"the {split} image and label files in {directory} are swapped or misnamed; rename or replace them."
+        )
     return torch.from_numpy(images.copy()), torch.from_numpy(labels.astype(np.int64))
 
 

@@ -10,12 +10,20 @@ class DataUnavailableError(LenetError):
 
 
 class CorruptDataError(LenetError):
-    """A Fashion-MNIST file exists but is truncated, damaged or of the wrong kind."""
+    """A Fashion-MNIST file exists but is truncated, damaged, unreadable or of the wrong kind."""
 
 
 class CheckpointMismatchError(LenetError):
-    """A checkpoint was written by another architecture or is not a checkpoint at all."""
+    """A checkpoint was written by another architecture or configuration, or is not a checkpoint at all."""
+
+
+class CacheError(LenetError):
+    """The checkpoint cache cannot be read or written."""
 
 
 class NonFiniteLossError(LenetError, FloatingPointError):
-    """The training loss became NaN or infinite."""
+    """The training loss became NaN or infinite, or exploded far above its starting value."""
+
+
+class CheckpointNotSavedWarning(UserWarning):
+    """A model was trained but could not be saved; the caller still gets it."""

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
+import warnings
 from dataclasses import asdict, dataclass, fields
 from pathlib import Path
 
@@ -14,9 +16,10 @@ from torch import nn
 from .augment import FlipShift
 from .checkpoint import load_checkpoint, save_checkpoint
 from .data import DataSplits, make_loader
+from .errors import CacheError, CheckpointMismatchError, CheckpointNotSavedWarning
 from .loop import History, fit
 from .model import LENET5_WIDTHS, build_lenet
-from .paths import cache_dir
+from .paths import CACHE_ENV, cache_dir, unwritable_reason
 from .runtime import DEFAULT_SEED, pick_device, seed_everything
 
 
@@ -37,7 +40,6 @@ class TrainConfig:
     flip: bool = False
     max_shift: int = 0
     schedule: str = "constant"
-    weight_decay: float = 0.0
 
     def __post_init__(self) -> None:
         if self.epochs < 1 or self.batch_size < 1:
@@ -103,10 +105,12 @@ def learning_rates(config: TrainConfig, steps_per_epoch: int) -> np.ndarray:
 
 def train(config: TrainConfig, data: DataSplits, device: torch.device | None = None) -> TrainResult:
     """Train `config` on `data.train`, validating on `data.val` after every epoch."""
+    if config.batch_size > len(data.train):  # one giant batch per epoch would need gigabytes and learn little
+        raise ValueError(f"batch_size {config.batch_size} exceeds the {len(data.train)} training images; use fewer")
     device = device or pick_device()
     seed_everything(config.seed)
     model = config.build_model().to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
     train_loader = make_loader(data.train, config.batch_size, shuffle=True, seed=config.seed)
     scheduler = make_scheduler(config, optimizer, len(train_loader))
     augment = FlipShift(config.flip, config.max_shift, config.seed) if config.flip or config.max_shift else None
@@ -116,20 +120,74 @@ def train(config: TrainConfig, data: DataSplits, device: torch.device | None = N
 
 
 def train_or_load(
-    config: TrainConfig, data: DataSplits, device: torch.device | None = None, directory: Path | None = None
+    config: TrainConfig,
+    data: DataSplits,
+    device: torch.device | None = None,
+    directory: str | os.PathLike | None = None,
 ) -> TrainResult:
     """Load `config`'s checkpoint if one exists, else train and save it (never an interrupted run)."""
     device = device or pick_device()
-    path = config.checkpoint_path(data, directory)
-    if path.exists():
-        model = config.build_model()
-        payload = load_checkpoint(path, model)
-        history = History.from_dict(payload["history"])
-        print(f"loaded the trained model from {path}; its training log was:")
-        for epoch in range(history.epochs):
-            print(history.epoch_line(epoch))
-        return TrainResult(model.to(device), history, from_cache=True)
+    path = config.checkpoint_path(data, None if directory is None else Path(directory))
+    if os.path.exists(path):
+        return _load_trained(config, path, device)
+    weights = sum(t.numel() * t.element_size() for t in config.build_model().state_dict().values())
+    problem = unwritable_reason(path.parent, weights + 2**16)  # check before training, not after minutes of it
+    if problem:
+        raise CacheError(
+            f"cannot save checkpoints in {path.parent} ({problem}); "
+            f"set {CACHE_ENV} (or pass directory=) to a writable folder."
+        )
     result = train(config, data, device)
     if not result.history.interrupted:
-        save_checkpoint(path, result.model, config=asdict(config), history=result.history.as_dict())
+        try:
+            save_checkpoint(path, result.model, config=asdict(config), history=result.history.as_dict())
+        except OSError as exc:  # the disk filled up or the folder changed while training: keep the model
+            warnings.warn(
+                f"could not save the trained model in {path.parent} ({exc.strerror}); it is returned, but it will "
+                f"be trained again next time unless you free space there or set {CACHE_ENV} to a writable folder.",
+                CheckpointNotSavedWarning,
+                stacklevel=2,
+            )
     return result
+
+
+def _load_trained(config: TrainConfig, path: Path, device: torch.device) -> TrainResult:
+    """Load `config`'s model from `path`, checking the configuration and history the checkpoint records."""
+    model = config.build_model()
+    try:
+        payload = load_checkpoint(path, model)
+    except OSError as exc:
+        raise CacheError(
+            f"cannot read {path} ({exc.strerror}); fix its permissions or delete it, "
+            f"or set {CACHE_ENV} to a folder of your own."
+        ) from None
+    differs = _config_differences(config, payload.get("config"))
+    if differs:
+        raise CheckpointMismatchError(
+            f"{path} was trained with another configuration (differs in {', '.join(differs)}); "
+            "delete it and train again."
+        )
+    try:
+        history = History.from_dict(payload.get("history"))
+    except ValueError as exc:
+        raise CheckpointMismatchError(f"{path} holds a malformed history ({exc}); delete it and train again.") from None
+    if history.epochs != config.epochs:
+        raise CheckpointMismatchError(
+            f"{path} holds the history of {history.epochs} finished epochs, not {config.epochs}; "
+            "delete it and train again."
+        )
+    print(f"loaded the trained model from the checkpoint {path.name}; its training log was:")
+    for epoch in range(history.epochs):
+        print(history.epoch_line(epoch))
+    return TrainResult(model.to(device), history, from_cache=True)
+
+
+def _config_differences(config: TrainConfig, saved: object) -> list[str]:
+    """Fields that a checkpoint's recorded `saved` config sets otherwise (fields added since: their defaults)."""
+    if not isinstance(saved, dict):
+        return ["every field"]
+
+    def plain(value: object) -> object:
+        return list(value) if isinstance(value, tuple) else value
+
+    return [f.name for f in fields(config) if plain(saved.get(f.name, f.default)) != plain(getattr(config, f.name))]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import math
 import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import torch
 import torch.nn.functional as F
@@ -17,6 +18,9 @@ from tqdm import tqdm
 from .errors import NonFiniteLossError
 
 Transform = Callable[[torch.Tensor], torch.Tensor]
+# An untrained classifier guesses about uniformly, so its loss starts near ln(classes); a batch loss this many
+# times higher means training has exploded, even while the numbers stay finite.
+EXPLODED = 100
 
 
 @dataclass
@@ -49,7 +53,15 @@ class History:
 
     @classmethod
     def from_dict(cls, data: dict) -> History:
-        """Inverse of `as_dict`."""
+        """Inverse of `as_dict`; a ValueError for anything `as_dict` cannot have written."""
+        metrics = [f.name for f in fields(cls) if f.name != "interrupted"]
+        if not isinstance(data, dict) or set(data) != {*metrics, "interrupted"}:
+            raise ValueError(f"a history needs exactly the entries {', '.join(metrics)} and interrupted")
+        lists = [data[name] for name in metrics]
+        if not all(isinstance(v, list) and all(isinstance(x, float | int) for x in v) for v in lists):
+            raise ValueError("every metric of a history must be a list of numbers")
+        if len({len(v) for v in lists}) != 1 or not isinstance(data["interrupted"], bool):
+            raise ValueError("a history needs one value per epoch for every metric, and interrupted True or False")
         return cls(**data)
 
 
@@ -71,10 +83,12 @@ def train_one_epoch(
             images = transform(images)
         logits = model(images)
         loss = F.cross_entropy(logits, labels)
-        if not torch.isfinite(loss):
+        value, start = loss.item(), math.log(logits.shape[1])
+        if not value <= EXPLODED * start:  # also true for NaN
             lr = optimizer.param_groups[0]["lr"]
             raise NonFiniteLossError(
-                f"the training loss became {loss.item()} at learning rate {lr:g}; lower the learning rate and retrain."
+                f"the training loss became {value:.4g} (an untrained model starts near {start:.2g}) "
+                f"at learning rate {lr:g}; lower the learning rate and retrain."
             )
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
@@ -82,7 +96,7 @@ def train_one_epoch(
         if scheduler is not None:
             scheduler.step()
         # Sum per-image quantities so the epoch figures are exact, not a mean of batch means.
-        total_loss += loss.item() * len(labels)
+        total_loss += value * len(labels)
         correct += (logits.argmax(1) == labels).sum().item()
         seen += len(labels)
     return total_loss / seen, correct / seen

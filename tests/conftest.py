@@ -172,7 +172,7 @@ def offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[dict]:
         attempts.append(kwargs)
         raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
 
-    monkeypatch.setattr(torchvision.datasets, "DataSplits", no_network)
+    monkeypatch.setattr(torchvision.datasets, "FashionMNIST", no_network)
     return attempts
 
 

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import copy
 import os
+import stat
+import zipfile
 
 import pytest
 import torch
 
 from lenet_utils import CheckpointMismatchError, build_lenet, load_checkpoint, save_checkpoint
-from lenet_utils.checkpoint import architecture
+from lenet_utils.checkpoint import architecture, layers
 
 
 def fresh(seed: int = 1, **options) -> torch.nn.Sequential:
@@ -50,8 +52,30 @@ def test_save_creates_missing_folders_and_returns_the_path(tmp_path, model):
     assert path.is_file()
 
 
+def test_layers_name_every_submodule_and_its_type(model):
+    assert layers(model)[:3] == [["conv1", "Conv2d"], ["tanh1", "Tanh"], ["avg_pool1", "AvgPool2d"]]
+
+
 def test_save_leaves_no_temporary_files(saved):
     assert os.listdir(saved.parent) == ["model.pt"]
+
+
+@pytest.mark.parametrize("umask", [0o022, 0o002, 0o077])
+def test_a_checkpoint_gets_the_mode_the_umask_gives(tmp_path, model, umask):
+    previous = os.umask(umask)
+    try:
+        path = save_checkpoint(tmp_path / "model.pt", model)
+    finally:
+        os.umask(previous)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~umask
+
+
+def test_saving_over_a_checkpoint_replaces_it(saved):
+    other = fresh(seed=5)
+    save_checkpoint(saved, other)
+    target = fresh()
+    load_checkpoint(saved, target)
+    assert_same_weights(target.state_dict(), other.state_dict())
 
 
 def test_checkpoints_written_before_layers_were_recorded_still_load(tmp_path, model):
@@ -91,8 +115,12 @@ def test_a_refused_checkpoint_leaves_the_model_untouched(saved, options):
 
 
 def test_the_refusal_names_what_differs(saved):
-    with pytest.raises(CheckpointMismatchError, match=r"differs in relu1, relu2, relu3, tanh1"):
+    with pytest.raises(CheckpointMismatchError) as excinfo:
         load_checkpoint(saved, fresh(activation="relu"))
+    assert str(excinfo.value) == (
+        f"{saved} holds a different architecture (differs in relu1, relu2, relu3, tanh1); "
+        "build the model it was trained with, or delete it and train again."
+    )
 
 
 def test_a_shape_difference_is_reported(saved):
@@ -103,24 +131,85 @@ def test_a_shape_difference_is_reported(saved):
 # --------------------------------------------------------------------------- damaged files
 
 
-def damaged_versions(good: bytes) -> dict[str, bytes]:
-    return {
-        "empty": b"",
-        "text": b"hello, I am not a checkpoint\n",
-        "random bytes": bytes(range(256)) * 4,
-        "first half": good[: len(good) // 2],
-        "first 100 bytes": good[:100],
-        "last half": good[len(good) // 2 :],
-    }
+# Each damaged file and the problem its refusal must name.
+DAMAGE = {
+    "empty": (lambda good: b"", "is empty"),
+    "text": (lambda good: b"hello, I am not a checkpoint\n", "is not a PyTorch checkpoint"),
+    "random bytes": (lambda good: bytes(range(256)) * 4, "is not a PyTorch checkpoint"),
+    "first half": (lambda good: good[: len(good) // 2], "is damaged or incomplete"),
+    "first 100 bytes": (lambda good: good[:100], "is damaged or incomplete"),
+    "last half": (lambda good: good[len(good) // 2 :], "is not a PyTorch checkpoint"),
+}
 
 
-@pytest.mark.parametrize("damage", damaged_versions(b"").keys())
+@pytest.mark.parametrize("damage", DAMAGE)
 def test_a_damaged_checkpoint_is_refused_without_touching_the_model(saved, damage):
-    saved.write_bytes(damaged_versions(saved.read_bytes())[damage])
+    make, problem = DAMAGE[damage]
+    saved.write_bytes(make(saved.read_bytes()))
     target = fresh(seed=2)
     before = copy.deepcopy(target.state_dict())
-    with pytest.raises(CheckpointMismatchError, match=r"is not a readable checkpoint.*delete it and train again"):
+    with pytest.raises(CheckpointMismatchError) as excinfo:
         load_checkpoint(saved, target)
+    assert str(excinfo.value) == f"{saved} {problem}; delete it and train again."
+    assert_same_weights(target.state_dict(), before)
+
+
+def _payload(model: torch.nn.Module, **changes) -> dict:
+    """A format-1 payload of `model` with some entries replaced (or removed where the value is ...)."""
+    payload = {
+        "format": 1,
+        "architecture": architecture(model),
+        "layers": layers(model),
+        "state_dict": model.state_dict(),
+    }
+    payload.update(changes)
+    return {key: value for key, value in payload.items() if value is not ...}
+
+
+def _with(model: torch.nn.Module, name: str, value: object) -> dict:
+    state_dict = dict(model.state_dict())
+    state_dict[name] = value
+    return state_dict
+
+
+# Format-1 payloads that are almost right, as a hand edit or a bug could leave them, and the entry to blame.
+ALMOST_RIGHT = {
+    "no architecture": (lambda m: _payload(m, architecture=...), "architecture"),
+    "architecture a string": (lambda m: _payload(m, architecture="lenet5"), "architecture"),
+    "architecture of ints": (lambda m: _payload(m, architecture=[1, 2]), "architecture"),
+    "no state dict": (lambda m: _payload(m, state_dict=...), "state_dict"),
+    "empty state dict": (lambda m: _payload(m, state_dict={}), "state_dict"),
+    "state dict a list": (lambda m: _payload(m, state_dict=[1, 2]), "state_dict"),
+    "a weight not a tensor": (lambda m: _payload(m, state_dict=_with(m, "conv1.bias", [0.0] * 6)), "state_dict"),
+    "a tensor of the wrong shape": (
+        lambda m: _payload(m, state_dict=_with(m, "conv1.weight", torch.zeros(3))),
+        "architecture",
+    ),
+    "a missing tensor": (
+        lambda m: _payload(m, state_dict={k: v for k, v in m.state_dict().items() if k != "fc2.bias"}),
+        "architecture",
+    ),
+    "layers an int": (lambda m: _payload(m, layers=3), "layers"),
+    "a layer type not a string": (lambda m: _payload(m, layers=[["conv1", 1]]), "layers"),
+    "a layer name not a string": (lambda m: _payload(m, layers=[[1, "Conv2d"]]), "layers"),
+    "a layer entry of three": (lambda m: _payload(m, layers=[["conv1", "Conv2d", "x"]]), "layers"),
+    "a layer entry not a pair": (lambda m: _payload(m, layers=["conv1"]), "layers"),
+    "non-finite weights": (
+        lambda m: _payload(m, state_dict=_with(m, "fc2.bias", torch.full((10,), float("nan")))),
+        "state_dict",
+    ),
+}
+
+
+@pytest.mark.parametrize("case", ALMOST_RIGHT)
+def test_an_almost_right_checkpoint_is_refused_clearly(tmp_path, model, case):
+    make, entry = ALMOST_RIGHT[case]
+    path = tmp_path / "edited.pt"
+    torch.save(make(model), path)
+    target = fresh(seed=2)
+    before = copy.deepcopy(target.state_dict())
+    with pytest.raises(CheckpointMismatchError, match=f"has a missing or malformed {entry}.*delete it and train"):
+        load_checkpoint(path, target)
     assert_same_weights(target.state_dict(), before)
 
 
@@ -143,11 +232,72 @@ def test_a_bare_state_dict_is_refused(tmp_path, model):
         load_checkpoint(path, fresh())
 
 
-def test_a_checkpoint_that_would_run_code_is_refused(tmp_path, model):
+class RunsCode:
+    """Unpickling this would call print: the shape of a malicious checkpoint."""
+
+    def __reduce__(self):
+        return print, ("this ran",)
+
+
+@pytest.mark.parametrize("content", [lambda m: m, lambda m: RunsCode()], ids=["whole model", "reduce"])
+def test_a_checkpoint_that_would_run_code_is_refused_without_advice_to_run_it(tmp_path, model, capsys, content):
     path = tmp_path / "pickled.pt"
-    torch.save({"format": 1, "state_dict": model.state_dict(), "whole model": model}, path)
-    with pytest.raises(CheckpointMismatchError, match="is not a readable checkpoint"):
+    torch.save({"format": 1, "state_dict": model.state_dict(), "object": content(model)}, path)
+    with pytest.raises(CheckpointMismatchError) as excinfo:
         load_checkpoint(path, fresh())
+    assert str(excinfo.value) == (
+        f"{path} holds Python objects that could run code when loaded, so it was refused; delete it and train again."
+    )
+    assert capsys.readouterr().out == ""
+
+
+def test_a_damaged_pickle_in_a_sound_archive_is_called_damaged(tmp_path, saved):
+    damaged = tmp_path / "damaged.pt"
+    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(damaged, "w") as target:
+        for name in source.namelist():
+            data = source.read(name)
+            target.writestr(name, data[:2] + b"\xff" + data[3:] if name.endswith("data.pkl") else data)
+    with pytest.raises(CheckpointMismatchError) as excinfo:
+        load_checkpoint(damaged, fresh())
+    assert str(excinfo.value) == f"{damaged} is damaged or incomplete; delete it and train again."
+
+
+def test_trailing_bytes_after_a_checkpoint_do_no_harm(saved, model):
+    saved.write_bytes(saved.read_bytes() + b"appended")
+    target = fresh()
+    load_checkpoint(saved, target)
+    assert_same_weights(target.state_dict(), model.state_dict())
+
+
+def test_an_old_checkpoint_of_other_shapes_is_refused_naming_the_shapes(tmp_path, model):
+    path = tmp_path / "old.pt"
+    torch.save({"format": 1, "architecture": architecture(model), "state_dict": model.state_dict()}, path)
+    with pytest.raises(CheckpointMismatchError, match=r"\(differs in tensor shapes\)"):
+        load_checkpoint(path, fresh(widths=(6, 16, 120, 100)))
+
+
+def test_checkpoints_load_with_weights_only_set_explicitly(saved, monkeypatch):
+    """weights_only=True must be explicit: PyTorch before 2.6 defaulted to False, which runs pickled code."""
+    calls = []
+    real = torch.load
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(torch, "load", spy)
+    load_checkpoint(saved, fresh(), map_location="cpu")
+    assert calls == [{"map_location": "cpu", "weights_only": True}]
+
+
+def test_a_failed_open_reports_its_own_error_not_a_missing_temporary_file(tmp_path, model, monkeypatch):
+    def full(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "open", full)
+    with pytest.raises(OSError) as excinfo:
+        save_checkpoint(tmp_path / "model.pt", model)
+    assert excinfo.value.errno == 28
 
 
 def test_a_missing_checkpoint_is_a_file_not_found_error(tmp_path):

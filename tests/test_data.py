@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -54,15 +55,19 @@ def test_read_idx_accepts_an_empty_label_file(tmp_path, write_idx):
 def test_read_idx_rejects_a_truncated_file(tmp_path, write_idx, make_images):
     path = write_idx(tmp_path / "images", make_images(3)[0])
     path.write_bytes(path.read_bytes()[:-100])
-    with pytest.raises(CorruptDataError, match="truncated"):
+    with pytest.raises(CorruptDataError) as excinfo:
         read_idx(path)
+    assert str(excinfo.value) == (
+        f"{path} has 2268 bytes where its header promises 2368; it is truncated, replace it with a fresh copy."
+    )
 
 
 def test_read_idx_rejects_trailing_bytes(tmp_path, write_idx, make_images):
     path = write_idx(tmp_path / "images", make_images(3)[0])
     path.write_bytes(path.read_bytes() + b"\0" * 28)
-    with pytest.raises(CorruptDataError, match="header promises"):
+    with pytest.raises(CorruptDataError, match="header promises 2368; extra bytes follow the data") as excinfo:
         read_idx(path)
+    assert "truncated" not in str(excinfo.value)
 
 
 def test_read_idx_rejects_a_truncated_gz_file(tmp_path, write_idx, make_images):
@@ -141,15 +146,56 @@ def test_find_data_dir_prefers_the_argument_to_the_environment_variable(idx_dir,
 
 
 def test_find_data_dir_refuses_an_explicit_folder_without_the_files(tmp_path, explains_how_to_get_data):
-    with pytest.raises(DataUnavailableError, match="does not hold the four") as excinfo:
+    with pytest.raises(DataUnavailableError) as excinfo:
         find_data_dir(tmp_path)
-    assert explains_how_to_get_data(str(excinfo.value))
+    message = str(excinfo.value)
+    assert message.startswith(
+        f"{tmp_path} lacks train-images-idx3-ubyte, train-labels-idx1-ubyte, t10k-images-idx3-ubyte, "
+        "t10k-labels-idx1-ubyte (plain or .gz); pass data_dir= (or set FASHION_MNIST_DIR)"
+    )
+    assert explains_how_to_get_data(message)
 
 
-def test_find_data_dir_refuses_a_folder_missing_one_file(idx_dir):
+def test_find_data_dir_names_the_one_missing_file(idx_dir):
     next(idx_dir.glob("t10k-labels*")).unlink()
-    with pytest.raises(DataUnavailableError):
+    with pytest.raises(DataUnavailableError, match=r"lacks t10k-labels-idx1-ubyte \(plain or \.gz\); pass"):
         find_data_dir(idx_dir)
+
+
+@pytest.mark.parametrize("what", ["a file", "nothing"])
+def test_find_data_dir_refuses_a_data_dir_that_is_not_a_folder(tmp_path, what):
+    path = tmp_path / "data"
+    if what == "a file":
+        path.write_text("")
+    with pytest.raises(DataUnavailableError, match=f"^{path} is not a folder; pass data_dir="):
+        find_data_dir(path)
+
+
+def test_a_folder_named_by_the_environment_variable_says_so(tmp_path, monkeypatch):
+    monkeypatch.setenv("FASHION_MNIST_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(DataUnavailableError, match=f"^{tmp_path / 'nowhere'} \\(named by FASHION_MNIST_DIR\\) is not"):
+        find_data_dir()
+
+
+@pytest.mark.parametrize("where", ["cache is a file", "a parent is a file"])
+def test_an_unusable_cache_offline_is_named_and_no_download_is_tried(offline, tmp_path, monkeypatch, where):
+    (tmp_path / "file").write_text("")
+    cache = tmp_path / "file" if where == "cache is a file" else tmp_path / "file" / "below"
+    monkeypatch.setenv("LENET_CACHE", str(cache))
+    with pytest.raises(DataUnavailableError) as excinfo:
+        find_data_dir()
+    assert str(excinfo.value) == (
+        f"Fashion-MNIST is not on this machine and cannot be downloaded into {cache / 'data'} (Not a directory); "
+        "set LENET_CACHE to a writable folder, or pass data_dir= (or set FASHION_MNIST_DIR) to a folder holding "
+        "the four IDX files, install Debian's package dataset-fashion-mnist."
+    )
+    assert offline == []
+
+
+def test_the_readme_describes_the_data_errors_as_they_are():
+    readme = (Path(__file__).parents[1] / "README.md").read_text()
+    assert data_module.REPLACE in readme  # what a damaged file's error says to do
+    assert "missing" in readme and "FASHION_MNIST_DIR" in readme
 
 
 def test_find_data_dir_finds_the_debian_package(offline, idx_dir, monkeypatch):

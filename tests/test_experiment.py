@@ -2,26 +2,33 @@
 
 from __future__ import annotations
 
+import inspect
 import random
 import re
-from dataclasses import replace
+import warnings
+from dataclasses import fields, replace
 
 import numpy as np
 import pytest
 import torch
 from torch.utils.data import TensorDataset
 
+import lenet_utils.experiment as experiment
 import lenet_utils.loop as train_module
 from lenet_utils import (
     DEFAULT_SEED,
     CheckpointMismatchError,
+    DataSplits,
     NonFiniteLossError,
     TrainConfig,
+    evaluate,
+    make_loader,
     pick_device,
     seed_everything,
     train,
     train_or_load,
 )
+from lenet_utils.errors import CacheError, CheckpointNotSavedWarning
 from lenet_utils.paths import cache_dir
 
 SMALL = TrainConfig(epochs=2, batch_size=50)  # 4 batches per epoch on the synthetic data
@@ -98,22 +105,31 @@ def test_key_is_a_short_stable_hash(synthetic_data):
     assert re.fullmatch(r"[0-9a-f]{12}", key)
 
 
-@pytest.mark.parametrize(
-    "change",
-    [
-        dict(activation="relu"),
-        dict(epochs=6),
-        dict(lr=2e-3),
-        dict(seed=1),
-        dict(flip=True),
-        dict(dropout=0.1),
-        dict(schedule="onecycle"),
-        dict(widths=(6, 16, 120, 100)),
-    ],
-    ids=lambda change: next(iter(change)),
-)
-def test_every_field_changes_the_key(change, synthetic_data):
-    assert replace(TrainConfig(), **change).key(synthetic_data) != TrainConfig().key(synthetic_data)
+# Another valid value for every field of TrainConfig: a new field must be added here (the next test says so).
+OTHER_VALUES = {
+    "activation": "relu",
+    "epochs": 6,
+    "batch_size": 64,
+    "lr": 2e-3,
+    "seed": 1,
+    "act_after_conv2": True,
+    "pool": "max",
+    "batch_norm": True,
+    "dropout": 0.1,
+    "widths": (6, 16, 120, 100),
+    "flip": True,
+    "max_shift": 2,
+    "schedule": "onecycle",
+}
+
+
+def test_the_key_test_covers_every_field():
+    assert set(OTHER_VALUES) == {f.name for f in fields(TrainConfig)}, "add the new field to OTHER_VALUES"
+
+
+@pytest.mark.parametrize("name", OTHER_VALUES)
+def test_every_field_changes_the_key(name, synthetic_data):
+    assert replace(TrainConfig(), **{name: OTHER_VALUES[name]}).key(synthetic_data) != TrainConfig().key(synthetic_data)
 
 
 @pytest.mark.parametrize(
@@ -137,6 +153,12 @@ def test_checkpoint_path_accepts_another_folder(tmp_path, synthetic_data):
 
 def test_cache_dir_follows_the_environment_variable(cache):
     assert cache_dir() == cache
+
+
+def test_cache_dir_expands_a_leading_tilde(monkeypatch, tmp_path):
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.setenv("LENET_CACHE", "~/lenet")
+    assert cache_dir() == tmp_path / "lenet"
 
 
 def test_cache_dir_defaults_to_the_home_folder(monkeypatch, tmp_path):
@@ -174,6 +196,109 @@ def test_augmentation_changes_training(synthetic_data, cpu):
     assert augmented.val_loss != plain.val_loss
 
 
+@pytest.fixture
+def spies(monkeypatch) -> dict[str, list[dict]]:
+    """Record the arguments (by name, defaults filled in) that train() passes to the loader, Adam and FlipShift."""
+    calls: dict[str, list[dict]] = {"make_loader": [], "Adam": [], "FlipShift": []}
+
+    def spy(name: str, real):
+        signature = inspect.signature(real)
+
+        def record(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            bound.apply_defaults()
+            made = real(*args, **kwargs)
+            calls[name].append({**bound.arguments, "made": made})
+            return made
+
+        return record
+
+    monkeypatch.setattr(experiment, "make_loader", spy("make_loader", make_loader))
+    monkeypatch.setattr(experiment, "FlipShift", spy("FlipShift", experiment.FlipShift))
+    monkeypatch.setattr(torch.optim, "Adam", spy("Adam", torch.optim.Adam))
+    return calls
+
+
+@pytest.mark.parametrize("function", [train, train_or_load], ids=["train", "train_or_load"])
+def test_a_given_device_is_used_without_picking_one(synthetic_data, cache, cpu, monkeypatch, function):
+    monkeypatch.setattr(experiment, "pick_device", lambda: pytest.fail("picked a device although one was given"))
+    function(replace(SMALL, epochs=1), synthetic_data, cpu)
+
+
+def test_train_shuffles_the_training_set_with_the_config_seed_and_batch_size(synthetic_data, cpu, spies):
+    train(replace(SMALL, epochs=1, seed=123, batch_size=40), synthetic_data, cpu)
+    [train_call] = [c for c in spies["make_loader"] if c["dataset"] is synthetic_data.train]
+    assert (train_call["batch_size"], train_call["shuffle"], train_call["seed"]) == (40, True, 123)
+
+
+def test_train_validates_on_the_validation_set_never_the_test_set(synthetic_data, cpu, spies):
+    train(replace(SMALL, epochs=1), synthetic_data, cpu)
+    datasets = [call["dataset"] for call in spies["make_loader"]]
+    assert any(d is synthetic_data.val for d in datasets)
+    assert not any(d is synthetic_data.test for d in datasets)
+
+
+def test_train_passes_the_learning_rate_to_adam(synthetic_data, cpu, spies):
+    train(replace(SMALL, epochs=1, lr=3e-3), synthetic_data, cpu)
+    [call] = spies["Adam"]
+    assert call["lr"] == 3e-3
+
+
+def test_train_seeds_the_augmentation_with_the_config_seed(synthetic_data, cpu, spies):
+    train(replace(SMALL, epochs=1, seed=77, flip=True, max_shift=1), synthetic_data, cpu)
+    [call] = spies["FlipShift"]
+    assert (call["flip"], call["max_shift"], call["seed"]) == (True, 1, 77)
+
+
+@pytest.mark.parametrize("flip, max_shift", [(True, 0), (False, 1)], ids=["flip only", "shift only"])
+def test_train_augments_with_either_option_alone(synthetic_data, cpu, spies, flip, max_shift):
+    train(replace(SMALL, epochs=1, flip=flip, max_shift=max_shift), synthetic_data, cpu)
+    [call] = spies["FlipShift"]
+    assert (call["flip"], call["max_shift"]) == (flip, max_shift)
+
+
+def test_train_steps_the_one_cycle_schedule_once_per_batch(synthetic_data, cpu, spies):
+    config = replace(SMALL, schedule="onecycle")
+    train(config, synthetic_data, cpu)
+    steps = len(make_loader(synthetic_data.train, config.batch_size))
+    reference = torch.optim.SGD([torch.nn.Parameter(torch.zeros(1))], lr=config.lr)
+    schedule = experiment.make_scheduler(config, reference, steps)
+    for _ in range(config.epochs * steps):
+        reference.step()
+        schedule.step()
+    [call] = spies["Adam"]
+    final_lr = call["made"].param_groups[0]["lr"]
+    assert final_lr == pytest.approx(reference.param_groups[0]["lr"])
+    assert final_lr < config.lr / 10  # far below the peak: the schedule was applied
+
+
+def test_train_without_augmentation_builds_none(synthetic_data, cpu, spies):
+    train(replace(SMALL, epochs=1), synthetic_data, cpu)
+    assert spies["FlipShift"] == []
+
+
+def test_the_recorded_validation_accuracy_is_that_of_the_validation_set(synthetic_data, cpu):
+    # Test labels shifted by one class: validation and test accuracy of the same model differ.
+    test_images, test_labels = synthetic_data.val.tensors
+    data = replace(synthetic_data, test=TensorDataset(test_images, (test_labels + 1) % 10))
+    result = train(replace(SMALL, epochs=1), data, cpu)
+    val_loss, val_acc = evaluate(result.model, make_loader(data.val, batch_size=100), cpu)
+    _, test_acc = evaluate(result.model, make_loader(data.test, batch_size=100), cpu)
+    assert val_acc != test_acc
+    assert result.history.val_acc == [val_acc]
+    assert result.history.val_loss[0] == pytest.approx(val_loss, rel=1e-5)
+
+
+def test_a_batch_larger_than_the_training_set_is_refused_before_training(synthetic_data, cpu, monkeypatch):
+    monkeypatch.setattr(experiment, "fit", lambda *args, **kwargs: pytest.fail("trained"))
+    with pytest.raises(ValueError, match="batch_size 201 exceeds the 200 training images"):
+        train(replace(SMALL, batch_size=201), synthetic_data, cpu)
+
+
+def test_a_batch_as_large_as_the_training_set_is_allowed(synthetic_data, cpu):
+    assert train(replace(SMALL, epochs=1, batch_size=200), synthetic_data, cpu).history.epochs == 1
+
+
 # --------------------------------------------------------------------------- train_or_load
 
 
@@ -190,6 +315,11 @@ def test_train_or_load_uses_the_given_folder(synthetic_data, tmp_path, cache, cp
     train_or_load(replace(SMALL, epochs=1), synthetic_data, cpu, directory=tmp_path)
     assert [p.name for p in tmp_path.glob("*.pt")] == [replace(SMALL, epochs=1).checkpoint_path(synthetic_data).name]
     assert not cache.exists()
+
+
+def test_train_or_load_accepts_the_folder_as_a_string(synthetic_data, tmp_path, cache, cpu):
+    train_or_load(replace(SMALL, epochs=1), synthetic_data, cpu, directory=str(tmp_path))
+    assert len(list(tmp_path.glob("*.pt"))) == 1
 
 
 def test_a_cached_model_prints_its_training_log(synthetic_data, cache, cpu, capsys):
@@ -221,6 +351,130 @@ def test_a_diverging_run_raises_and_is_not_saved(synthetic_data, cache, cpu):
     with pytest.raises(NonFiniteLossError, match=r"learning rate 1e\+20"):
         train_or_load(config, synthetic_data, cpu)
     assert not config.checkpoint_path(synthetic_data).exists()
+
+
+@pytest.fixture
+def no_training(monkeypatch):
+    """Make train() fail the test, to show an error came before any training."""
+    monkeypatch.setattr(experiment, "train", lambda *args, **kwargs: pytest.fail("trained before finding the error"))
+
+
+@pytest.mark.parametrize("where", ["cache is a file", "a parent is a file"])
+def test_an_unusable_cache_is_reported_before_training(synthetic_data, tmp_path, monkeypatch, cpu, no_training, where):
+    (tmp_path / "file").write_text("not a folder")
+    cache = tmp_path / "file" if where == "cache is a file" else tmp_path / "file" / "below"
+    monkeypatch.setenv("LENET_CACHE", str(cache))
+    with pytest.raises(CacheError) as excinfo:
+        train_or_load(SMALL, synthetic_data, cpu)
+    assert str(excinfo.value).startswith(f"cannot save checkpoints in {cache / 'checkpoints'} (Not a directory)")
+    assert str(excinfo.value).endswith("; set LENET_CACHE (or pass directory=) to a writable folder.")
+
+
+def test_a_checkpoint_folder_that_is_a_file_is_reported_before_training(synthetic_data, cache, cpu, no_training):
+    cache.mkdir()
+    (cache / "checkpoints").write_text("not a folder")
+    with pytest.raises(CacheError, match=r"checkpoints \(it is a file, not a folder\)"):
+        train_or_load(SMALL, synthetic_data, cpu)
+
+
+def test_too_little_free_space_is_reported_before_training(synthetic_data, cache, cpu, no_training, monkeypatch):
+    monkeypatch.setattr("lenet_utils.paths.shutil.disk_usage", lambda path: type("Usage", (), {"free": 1024}))
+    weights = sum(t.numel() * 4 for t in SMALL.build_model().state_dict().values())  # float32
+    needed = (weights + 64 * 1024) // 1024  # the weights and 64 KiB for the rest of the file
+    with pytest.raises(CacheError, match=f"No space left on device: 1 KiB free, {needed} KiB needed\\); set"):
+        train_or_load(SMALL, synthetic_data, cpu)
+
+
+def test_a_failed_save_hands_the_trained_model_back_with_a_warning(synthetic_data, cache, cpu, monkeypatch):
+    def full_disk(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(experiment, "save_checkpoint", full_disk)
+    folder = SMALL.checkpoint_path(synthetic_data).parent
+    with pytest.warns(CheckpointNotSavedWarning) as caught:
+        result = train_or_load(SMALL, synthetic_data, cpu)
+    assert result.history.epochs == 2 and not result.from_cache
+    assert caught[0].filename == __file__  # the warning points at the caller's line
+    assert str(caught[0].message) == (
+        f"could not save the trained model in {folder} (No space left on device); it is returned, but it will be "
+        "trained again next time unless you free space there or set LENET_CACHE to a writable folder."
+    )
+
+
+def test_a_successful_save_gives_no_warning(synthetic_data, cache, cpu):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        train_or_load(replace(SMALL, epochs=1), synthetic_data, cpu)
+
+
+def test_a_checkpoint_path_that_is_a_folder_is_reported(synthetic_data, cache, cpu, no_training):
+    path = SMALL.checkpoint_path(synthetic_data)
+    path.mkdir(parents=True)
+    with pytest.raises(CacheError, match=f"cannot read {path} \\(Is a directory\\)"):
+        train_or_load(SMALL, synthetic_data, cpu)
+
+
+def edit_checkpoint(trained: TrainConfig, data: DataSplits, **changes) -> None:
+    """Rewrite the cached checkpoint of `trained` with some payload entries changed, as a hand edit would."""
+    path = trained.checkpoint_path(data)
+    payload = torch.load(path, weights_only=True)
+    payload.update(changes)
+    torch.save(payload, path)
+
+
+def test_a_checkpoint_copied_from_another_configuration_is_refused(synthetic_data, cache, cpu):
+    train_or_load(SMALL, synthetic_data, cpu)
+    config = torch.load(SMALL.checkpoint_path(synthetic_data), weights_only=True)["config"]
+    edit_checkpoint(SMALL, synthetic_data, config={**config, "epochs": 9, "lr": 0.5})
+    with pytest.raises(CheckpointMismatchError, match=r"another configuration \(differs in epochs, lr\); delete it"):
+        train_or_load(SMALL, synthetic_data, cpu)
+
+
+def test_a_checkpoint_whose_configuration_is_not_a_dict_is_refused(synthetic_data, cache, cpu):
+    train_or_load(SMALL, synthetic_data, cpu)
+    edit_checkpoint(SMALL, synthetic_data, config="tanh, 2 epochs")
+    with pytest.raises(CheckpointMismatchError, match=r"another configuration \(differs in every field\)"):
+        train_or_load(SMALL, synthetic_data, cpu)
+
+
+def test_a_checkpoint_with_the_widths_as_a_list_still_loads(synthetic_data, cache, cpu):
+    train_or_load(SMALL, synthetic_data, cpu)
+    config = torch.load(SMALL.checkpoint_path(synthetic_data), weights_only=True)["config"]
+    edit_checkpoint(SMALL, synthetic_data, config={**config, "widths": list(config["widths"])})
+    assert train_or_load(SMALL, synthetic_data, cpu).from_cache
+
+
+def test_a_checkpoint_without_a_field_added_later_still_loads(synthetic_data, cache, cpu):
+    train_or_load(SMALL, synthetic_data, cpu)
+    config = torch.load(SMALL.checkpoint_path(synthetic_data), weights_only=True)["config"]
+    del config["schedule"]  # as if written before schedule existed: it counts as its default
+    edit_checkpoint(SMALL, synthetic_data, config=config)
+    assert train_or_load(SMALL, synthetic_data, cpu).from_cache
+
+
+@pytest.mark.parametrize("history", [None, {"train_loss": [0.5]}, "five epochs"], ids=["missing", "short", "text"])
+def test_a_checkpoint_with_a_malformed_history_is_refused(synthetic_data, cache, cpu, history):
+    train_or_load(SMALL, synthetic_data, cpu)
+    edit_checkpoint(SMALL, synthetic_data, history=history)
+    with pytest.raises(CheckpointMismatchError, match="holds a malformed history"):
+        train_or_load(SMALL, synthetic_data, cpu)
+
+
+def test_a_checkpoint_with_the_history_of_fewer_epochs_is_refused(synthetic_data, cache, cpu):
+    train_or_load(SMALL, synthetic_data, cpu)
+    history = torch.load(SMALL.checkpoint_path(synthetic_data), weights_only=True)["history"]
+    edit_checkpoint(SMALL, synthetic_data, history={k: v[:1] if isinstance(v, list) else v for k, v in history.items()})
+    with pytest.raises(CheckpointMismatchError, match="holds the history of 1 finished epochs, not 2; delete it"):
+        train_or_load(SMALL, synthetic_data, cpu)
+
+
+def test_a_stale_temporary_file_does_not_disturb_saving(synthetic_data, cache, cpu):
+    path = SMALL.checkpoint_path(synthetic_data)
+    path.parent.mkdir(parents=True)
+    stale = path.with_name(f".{path.name}.999-dead.tmp")  # left by a process killed while saving
+    stale.write_bytes(b"PK partial")
+    train_or_load(SMALL, synthetic_data, cpu)
+    assert train_or_load(SMALL, synthetic_data, cpu).from_cache
 
 
 def test_a_damaged_cached_checkpoint_is_reported(synthetic_data, cache, cpu):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import time
 
 import pytest
 import torch
@@ -58,6 +59,92 @@ def test_epoch_loss_and_accuracy_are_means_over_images_not_batches(model, train_
     assert acc == pytest.approx((logits.argmax(1) == labels).float().mean().item())
 
 
+def tiny_batches(labels: list[int], batch_sizes: list[int], seed: int = 0) -> list[tuple[torch.Tensor, torch.Tensor]]:
+    """Batches of random 1x2x2 images with the given labels, cut into the given batch sizes (a loader stand-in)."""
+    images = torch.randn(len(labels), 1, 2, 2, generator=torch.Generator().manual_seed(seed))
+    return list(zip(images.split(batch_sizes), torch.tensor(labels).split(batch_sizes)))
+
+
+def tiny_model(seed: int = 0) -> torch.nn.Sequential:
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4, 3))
+
+
+def test_epoch_matches_a_hand_written_sgd_loop_over_two_batches(cpu):
+    batches = tiny_batches([0, 1, 2, 2, 1], [3, 2])
+    model, reference = tiny_model(), tiny_model()
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
+    scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
+    loss, acc = train_one_epoch(model, batches, optimizer, cpu, scheduler=scheduler)
+    weights = list(reference.parameters())
+    total_loss, correct, lr = 0.0, 0, 0.5
+    for images, labels in batches:  # the reference: plain gradient descent, lr halved after every batch
+        logits = reference(images)
+        batch_loss = F.cross_entropy(logits, labels)
+        grads = torch.autograd.grad(batch_loss, weights)
+        with torch.no_grad():
+            for weight, grad in zip(weights, grads):
+                weight -= lr * grad
+        lr /= 2
+        total_loss += batch_loss.item() * len(labels)
+        correct += (logits.argmax(1) == labels).sum().item()
+    for trained, expected in zip(model.parameters(), weights):
+        assert torch.allclose(trained, expected, atol=1e-6)
+    assert loss == pytest.approx(total_loss / 5, rel=1e-6)
+    assert acc == correct / 5
+
+
+def test_epoch_accuracy_counts_images_not_batches(cpu):
+    """A model that always answers class 0: 3 of 3 right in the first batch, 0 of 2 in the second."""
+    model = tiny_model()
+    with torch.no_grad():
+        model[1].weight.zero_()
+        model[1].bias.copy_(torch.tensor([5.0, 0.0, 0.0]))
+    batches = tiny_batches([0, 0, 0, 1, 1], [3, 2])
+    loss, acc = train_one_epoch(model, batches, torch.optim.SGD(model.parameters(), lr=0.0), cpu)
+    assert acc == 3 / 5  # a mean of the batch accuracies would give (1 + 0) / 2
+    per_image = F.cross_entropy(
+        torch.tensor([[5.0, 0.0, 0.0]]).expand(5, 3), torch.tensor([0, 0, 0, 1, 1]), reduction="none"
+    )
+    assert loss == pytest.approx(per_image.mean().item(), rel=1e-6)
+
+
+def constant_logits(first: float) -> torch.nn.Module:
+    """A model whose logits are (first, 0, ..., 0) for every image, with one trainable parameter."""
+
+    class Constant(torch.nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.scale = torch.nn.Parameter(torch.tensor(first))
+
+        def forward(self, images: torch.Tensor) -> torch.Tensor:
+            logits = torch.zeros(len(images), 10)
+            logits[:, 0] = self.scale
+            return logits
+
+    return Constant()
+
+
+@pytest.mark.parametrize("first, explodes", [(200.0, False), (240.0, True)])
+def test_a_finite_loss_that_explodes_stops_training(cpu, first, explodes):
+    """Labels 1 against logits (first, 0, ...): the loss is about `first`; the limit is 100 x ln(10), about 230."""
+    batches = tiny_batches([1, 1], [2])
+    model = constant_logits(first)
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
+    if explodes:
+        with pytest.raises(NonFiniteLossError, match=r"became 240 \(an untrained model starts near 2\.3\) at learn"):
+            train_one_epoch(model, batches, optimizer, cpu)
+    else:
+        assert train_one_epoch(model, batches, optimizer, cpu)[0] == pytest.approx(200.0)
+
+
+def test_a_huge_learning_rate_with_tanh_stops_although_the_loss_stays_finite(train_loader, val_loader, cpu):
+    torch.manual_seed(0)
+    model = lenet5("tanh")
+    with pytest.raises(NonFiniteLossError, match=r"at learning rate 1e\+06; lower the learning rate and retrain\."):
+        fit(model, train_loader, val_loader, 3, adam(model, lr=1e6), cpu, log=lambda line: None)
+
+
 def test_epoch_updates_the_weights(model, train_loader, cpu):
     before = weights(model)
     train_one_epoch(model, train_loader, adam(model), cpu)
@@ -87,7 +174,7 @@ def test_epoch_steps_the_scheduler_once_per_batch(model, train_loader, cpu):
 
 
 def test_nan_loss_stops_training_and_names_the_learning_rate(model, train_loader, cpu):
-    with pytest.raises(NonFiniteLossError, match=r"became nan at learning rate 0\.001; lower the learning rate"):
+    with pytest.raises(NonFiniteLossError, match=r"became nan .* at learning rate 0\.001; lower the learning rate"):
         train_one_epoch(model, train_loader, adam(model), cpu, transform=lambda x: x * float("nan"))
 
 
@@ -147,6 +234,12 @@ def test_fit_records_every_metric_once_per_epoch(model, train_loader, val_loader
     assert all(0.0 <= acc <= 1.0 for acc in history.train_acc + history.val_acc)
     assert all(s > 0 for s in history.seconds)
     assert not history.interrupted
+
+
+def test_fit_times_each_epoch_within_the_call(model, train_loader, val_loader, cpu):
+    started = time.perf_counter()
+    history = fit(model, train_loader, val_loader, 2, adam(model), cpu, log=lambda line: None)
+    assert 0 < sum(history.seconds) <= time.perf_counter() - started
 
 
 def test_fit_learns_the_synthetic_task(model, train_loader, val_loader, cpu):
@@ -230,6 +323,43 @@ def test_history_round_trips_through_a_plain_dict(history):
     data = history.as_dict()
     assert data["train_acc"] == [0.7, 0.8125] and data["interrupted"] is False
     assert History.from_dict(data) == history
+
+
+NEEDS_ENTRIES = "a history needs exactly the entries train_loss, train_acc, val_loss, val_acc, seconds and interrupted"
+NEEDS_NUMBERS = "every metric of a history must be a list of numbers"
+NEEDS_EPOCHS = "a history needs one value per epoch for every metric, and interrupted True or False"
+
+
+@pytest.mark.parametrize(
+    "change, message",
+    [
+        (dict(train_acc=[0.7]), NEEDS_EPOCHS),
+        (dict(val_loss="0.6"), NEEDS_NUMBERS),
+        (dict(seconds=[1.0, "2"]), NEEDS_NUMBERS),
+        (dict(interrupted="no"), NEEDS_EPOCHS),
+        (dict(extra=[1.0, 2.0]), NEEDS_ENTRIES),
+        (dict(train_loss=None), NEEDS_ENTRIES),
+    ],
+    ids=[
+        "lengths differ",
+        "a metric not a list",
+        "a value not a number",
+        "interrupted not a bool",
+        "an unknown entry",
+        "a metric missing",
+    ],
+)
+def test_history_from_a_malformed_dict_is_a_value_error(history, change, message):
+    data = {**history.as_dict(), **change}
+    data = {key: value for key, value in data.items() if value is not None}
+    with pytest.raises(ValueError) as excinfo:
+        History.from_dict(data)
+    assert str(excinfo.value) == message
+
+
+def test_history_from_something_not_a_dict_is_a_value_error():
+    with pytest.raises(ValueError, match="history"):
+        History.from_dict([1, 2])
 
 
 def test_history_epoch_line_shows_percentages(history):

@@ -8,6 +8,7 @@ import pytest
 import torch
 from torch.utils.data import TensorDataset
 
+import lenet_utils.experiment as experiment
 from lenet_utils import (
     DataSplits,
     TrainConfig,
@@ -15,6 +16,7 @@ from lenet_utils import (
     make_loader,
     predict,
     save_checkpoint,
+    seed_everything,
     train,
     train_or_load,
 )
@@ -72,6 +74,28 @@ def test_another_seed_gives_another_history(small_data, cpu):
     other = train(replace(CONFIG, seed=60), small_data, cpu).history
     assert first.train_loss != other.train_loss
     assert first.val_loss != other.val_loss
+
+
+@pytest.fixture
+def same_initial_weights(monkeypatch):
+    """Seed the weight initialization with 0 whatever the config says, so only the other uses of the seed act."""
+    monkeypatch.setattr(experiment, "seed_everything", lambda seed: seed_everything(0))
+
+
+def test_another_seed_reshuffles_the_data_not_only_the_initial_weights(synthetic_data, cpu, same_initial_weights):
+    first = train(CONFIG, synthetic_data, cpu).history
+    other = train(replace(CONFIG, seed=60), synthetic_data, cpu).history
+    assert first.train_loss != other.train_loss
+
+
+def test_another_seed_draws_other_augmentations(synthetic_data, cpu, same_initial_weights, monkeypatch):
+    real = experiment.make_loader
+    monkeypatch.setattr(experiment, "make_loader", lambda *args, **kwargs: real(*args, **{**kwargs, "seed": 0}))
+    config = replace(CONFIG, flip=True, max_shift=2)
+    assert (
+        train(config, synthetic_data, cpu).history.train_loss
+        != train(replace(config, seed=60), synthetic_data, cpu).history.train_loss
+    )
 
 
 def test_a_reloaded_model_predicts_exactly_the_same(synthetic_data, tmp_path, cpu):
