@@ -21,9 +21,12 @@ lint: $(VENV)/.installed  ## ruff over the package, tests, scripts, benchmarks a
 	$(BIN)/actionlint
 
 notebooks: $(VENV)/.installed system-data  ## re-execute every chapter in place so the committed outputs are current
+	@uptime
 	cd book && for nb in $(notdir $(NOTEBOOKS)); do \
+	  start=$$(date +%s); \
 	  ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1800 \
 	    --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.kernel_name=python3 $$nb || exit 1; \
+	  echo "$$nb: $$(( $$(date +%s) - start )) s"; \
 	done
 
 colab: $(VENV)/.installed system-data  ## run every chapter alone under Colab's Python and packages (.ci/colab-pins.txt)

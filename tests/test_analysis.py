@@ -137,3 +137,24 @@ def test_glue_without_myst_nb_just_displays_the_value(monkeypatch):
     book_module.glue("ch2_test_acc", 0.875)
     book_module.glue("ch2_hidden", 1, display=False)
     assert shown == [0.875]
+
+
+# --------------------------------------------------------------------------- check
+
+
+def test_check_is_silent_when_the_claim_holds(capsys):
+    book_module.check(True, "tanh is no longer ahead")
+    assert capsys.readouterr().out == ""
+
+
+def test_check_fails_a_book_build_when_the_claim_no_longer_holds():
+    with pytest.raises(AssertionError, match="the text no longer matches this run: tanh is no longer ahead"):
+        book_module.check(False, "tanh is no longer ahead")
+
+
+def test_check_in_colab_notes_the_difference_and_goes_on(monkeypatch, capsys):
+    monkeypatch.setitem(sys.modules, "myst_nb", None)  # as in Colab: no myst-nb
+    book_module.check(False, "tanh is no longer ahead")
+    assert capsys.readouterr().out == (
+        "Note: the text describes the book's own run; in this run, tanh is no longer ahead.\n"
+    )

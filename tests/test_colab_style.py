@@ -13,8 +13,10 @@ checkout's .cache, so trained models are reused and this stays fast); the sessio
 cache that conftest.py installs for the unit tests is deliberately not used. Set LENET_CACHE to an
 empty folder to time the notebooks from scratch. Each notebook's run time is printed at the end.
 
-It also checks that each notebook's setup cell installs lenet_utils from the repository named in
-_config.yml, the one address Colab readers get the package from.
+The kernel is this environment's own, unless LENET_COLAB_ENV names a virtual environment built by
+scripts/colab_env.sh (`make colab`): then the kernel is that environment's Python with Colab's packages,
+and an injected cell checks its Python and every package version against .ci/colab-pins.txt.
+(tests/test_install_cells.py checks what the install cell installs.)
 """
 
 from __future__ import annotations
@@ -22,12 +24,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import sys
 import time
 from pathlib import Path
 
 import nbformat
 import pytest
-import yaml
 from nbconvert.preprocessors import CellExecutionError, ExecutePreprocessor
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -35,6 +37,7 @@ NOTEBOOKS = sorted((REPO_ROOT / "book").glob("*.ipynb"))
 # Read at import time, before conftest.py's session fixture swaps in a temporary cache for the unit tests.
 SHARED_CACHE = os.environ.get("LENET_CACHE") or str(REPO_ROOT / ".cache")
 TIMEOUT = 1800
+COLAB_ENV = os.environ.get("LENET_COLAB_ENV")  # set by scripts/colab_env.sh
 
 CHECK_CELL = """\
 # Injected by tests/test_colab_style.py: check that this notebook runs the way Colab runs it.
@@ -61,29 +64,26 @@ def notebook_id(path: Path) -> str:
     return path.stem
 
 
-def repository_url() -> str:
-    config = yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
-    return config["repository"]["url"].rstrip("/").removesuffix(".git")
-
-
 def test_there_are_chapter_notebooks():
     assert NOTEBOOKS, f"no notebooks in {REPO_ROOT / 'book'}"
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
-def test_setup_cell_installs_from_the_configured_repository(path):
-    notebook = nbformat.read(path, as_version=4)
-    code = [cell.source for cell in notebook.cells if cell.cell_type == "code"]
-    assert code, f"{path.name} has no code cells"
-    setup = code[0]
-    assert 'importlib.util.find_spec("lenet_utils") is None' in setup, (
-        f"{path.name}: the first code cell should install lenet_utils only when it is missing:\n{setup}"
-    )
-    urls = re.findall(r"git\+(https?://[^\s\"'@#]+)", setup)
-    assert urls, f"{path.name}: the setup cell installs nothing from git:\n{setup}"
-    assert {url.rstrip("/").removesuffix(".git") for url in urls} == {repository_url()}, (
-        f"{path.name}: the setup cell installs from {urls}, but _config.yml says {repository_url()}"
-    )
+def colab_pins() -> tuple[str, dict[str, str]]:
+    """The Python version and the package versions that .ci/colab-pins.txt prescribes."""
+    text = (REPO_ROOT / ".ci" / "colab-pins.txt").read_text(encoding="utf-8")
+    python = re.search(r"^# python (\S+)$", text, re.MULTILINE).group(1)
+    return python, dict(re.findall(r"^([A-Za-z0-9_.-]+)==(\S+)$", text, re.MULTILINE))
+
+
+PINS_CELL = """\
+# Injected by tests/test_colab_style.py: check that the kernel has Colab's Python and packages.
+import importlib.metadata as _metadata, platform as _platform
+_python, _pins = PINS
+assert _platform.python_version().startswith(_python + "."), f"the kernel runs Python {_platform.python_version()}"
+_wrong = {name: _metadata.version(name) for name, pinned in _pins.items() if _metadata.version(name) != pinned}
+assert not _wrong, f"the kernel's packages differ from .ci/colab-pins.txt: {_wrong}"
+del _metadata, _platform, _python, _pins, _wrong
+"""
 
 
 class _RunTimes:
@@ -94,6 +94,7 @@ class _RunTimes:
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
         terminalreporter.section("notebooks run alone, Colab style")
+        terminalreporter.write_line(f"kernel: {COLAB_ENV or sys.executable}")
         terminalreporter.write_line(f"LENET_CACHE={SHARED_CACHE}")
         for name, seconds in self.seconds.items():
             terminalreporter.write_line(f"{name}: {seconds:.1f} s")
@@ -114,14 +115,18 @@ def test_notebook_runs_alone_like_colab(path, tmp_path, monkeypatch, run_times):
     copy = Path(shutil.copy(path, workdir / path.name))
     notebook = nbformat.read(copy, as_version=4)
     source = CHECK_CELL.replace("REPO, WORKDIR", f"{str(REPO_ROOT)!r}, {str(workdir)!r}")
-    check = nbformat.v4.new_code_cell(source)
-    notebook.cells.insert(0, check)
+    notebook.cells.insert(0, nbformat.v4.new_code_cell(source))
+    kernel = "python3"
+    if COLAB_ENV:  # the kernel of scripts/colab_env.sh's environment, found through its own share/jupyter
+        kernel = "colab-python3"
+        monkeypatch.setenv("JUPYTER_PATH", str(Path(COLAB_ENV) / "share" / "jupyter"))
+        notebook.cells.insert(1, nbformat.v4.new_code_cell(PINS_CELL.replace("PINS", repr(colab_pins()))))
 
     monkeypatch.setenv("LENET_CACHE", SHARED_CACHE)
     for name in ("PYTHONPATH", "MPLBACKEND"):  # Colab sets neither; MPLBACKEND=Agg would also hide figures
         monkeypatch.delenv(name, raising=False)
     monkeypatch.chdir(workdir)
-    executor = ExecutePreprocessor(timeout=TIMEOUT, kernel_name="python3")
+    executor = ExecutePreprocessor(timeout=TIMEOUT, kernel_name=kernel)
     start = time.perf_counter()
     try:
         executor.preprocess(notebook, {"metadata": {"path": str(workdir)}})
