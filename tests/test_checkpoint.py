@@ -6,6 +6,7 @@ import copy
 import os
 import stat
 import zipfile
+from pathlib import Path
 
 import pytest
 import torch
@@ -17,6 +18,12 @@ from lenet_utils.checkpoint import architecture, layers
 def fresh(seed: int = 1, **options) -> torch.nn.Sequential:
     torch.manual_seed(seed)
     return build_lenet(**options)
+
+
+def write_checkpoint_without_layers(path: Path, model: torch.nn.Module) -> Path:
+    """Write `model` as checkpoints were written before the layer types were recorded."""
+    torch.save({"format": 1, "architecture": architecture(model), "state_dict": model.state_dict()}, path)
+    return path
 
 
 def assert_same_weights(a: dict, b: dict) -> None:
@@ -79,8 +86,7 @@ def test_saving_over_a_checkpoint_replaces_it(saved):
 
 
 def test_checkpoints_written_before_layers_were_recorded_still_load(tmp_path, model):
-    path = tmp_path / "old.pt"
-    torch.save({"format": 1, "architecture": architecture(model), "state_dict": model.state_dict()}, path)
+    path = write_checkpoint_without_layers(tmp_path / "old.pt", model)
     target = fresh()
     load_checkpoint(path, target)
     assert_same_weights(target.state_dict(), model.state_dict())
@@ -270,8 +276,7 @@ def test_trailing_bytes_after_a_checkpoint_do_no_harm(saved, model):
 
 
 def test_an_old_checkpoint_of_other_shapes_is_refused_naming_the_shapes(tmp_path, model):
-    path = tmp_path / "old.pt"
-    torch.save({"format": 1, "architecture": architecture(model), "state_dict": model.state_dict()}, path)
+    path = write_checkpoint_without_layers(tmp_path / "old.pt", model)
     with pytest.raises(CheckpointMismatchError, match=r"\(differs in tensor shapes\)"):
         load_checkpoint(path, fresh(widths=(6, 16, 120, 100)))
 
