@@ -9,6 +9,9 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from booktools.reference import METADATA_KEY, code_digest
+from lenet_utils.book import NOTE_PREFIX
+
 BOOK = Path(__file__).resolve().parent.parent / "book"
 NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
@@ -78,3 +81,22 @@ def test_epochs_come_from_a_quiet_run(notebook):
         median = statistics.median(seconds)
         slow = [s for s in seconds if s > 2.5 * median]
         assert not slow, f"{path.name}: epochs of {slow} s in a run whose median is {median:.1f} s; rerun alone"
+
+
+def test_outputs_come_from_the_reference_run_of_this_code(notebook):
+    """The site shows the committed outputs, so they must be the reference run's, for the code as it is now."""
+    path, nb = notebook
+    stamp = nb.metadata.get(METADATA_KEY)
+    assert stamp, f"{path.name}: its outputs were not written by the reference run; run `make notebooks`"
+    assert stamp["code"] == code_digest(nb), (
+        f"{path.name}: the package or the chapter's code changed since its outputs were made; run `make notebooks`"
+    )
+
+
+def test_outputs_hold_no_error_and_no_note(notebook):
+    """A traceback or a reader's-run note must never reach the site."""
+    path, nb = notebook
+    errors = [i for i, c in enumerate(nb.cells) for o in c.get("outputs", []) if o.get("output_type") == "error"]
+    notes = [i for i, c in enumerate(nb.cells) if NOTE_PREFIX in output_text(c)]
+    assert not errors, f"{path.name}: cells {errors} hold an error; fix them and run `make notebooks`"
+    assert not notes, f"{path.name}: cells {notes} hold a note of a reader's run; run `make notebooks`"
