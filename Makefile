@@ -5,56 +5,81 @@ BIN := $(VENV)/bin
 # Data and checkpoints live in the checkout, so a clean clone trains from scratch and nothing leaks in.
 export LENET_CACHE ?= $(CURDIR)/.cache
 NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
-SOURCES := $(wildcard lenet_utils/*.py) pyproject.toml constraints.txt
+SOURCES := pyproject.toml constraints.txt
 
-.PHONY: book test lint colab notebooks student benchmark mutation system-data system-browser clean
+.PHONY: help book test test-fast lint colab notebooks student benchmark mutation system-data system-browser clean
 
-book: $(VENV)/.installed node_modules/.package-lock.json system-data  ## set up everything and build the site into _build/html
+book: $(VENV)/.installed node_modules/.package-lock.json system-data system-browser  ## set up everything and build the site into _build/html
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	"$(BIN)/python" -m booktools editions _build/html/editions  # Colab, student, key: downloadable, and the colab branch
+	"$(BIN)/python" -m booktools.slides  # the cells tagged `slide` as an offline reveal.js deck: _build/html/slides/
+	"$(BIN)/python" -m booktools.handout  # plan.pdf and handout.pdf, printed by Chromium: _build/html/teaching/
 
 test: lint book system-browser  ## run every test: lint, unit, data, nbval over book/, the built site in a browser
 	$(BIN)/pytest
+
+# The fast tier: no real data, subprocess, kernel or browser (tests/conftest.py defines the `slow` marker).
+FAST_TESTS := -m "not slow and not real_data"
+test-fast: $(VENV)/.installed  ## the fast tests only, in under a minute: what to run while changing lenet_utils
+	"$(BIN)/pytest" -o addopts="-p no:cacheprovider" -p no:nbval $(FAST_TESTS) -q tests
 
 lint: $(VENV)/.installed  ## ruff over the package, tests, scripts, benchmarks and the notebooks; actionlint
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/actionlint
 
-notebooks: $(VENV)/.installed system-data  ## re-execute every chapter in place so the committed outputs are current
+notebooks: $(VENV)/.installed system-data  ## the reference run: re-execute every chapter in place, strictly, on a quiet machine
 	@uptime
-	cd book && for nb in $(notdir $(NOTEBOOKS)); do \
-	  start=$$(date +%s); \
-	  ../$(BIN)/jupyter nbconvert --to notebook --execute --inplace --ExecutePreprocessor.timeout=1800 \
-	    --ExecutePreprocessor.record_timing=False --ExecutePreprocessor.kernel_name=python3 $$nb || exit 1; \
-	  echo "$$nb: $$(( $$(date +%s) - start )) s"; \
-	done
+	$(BIN)/python -m booktools.reference
 
-colab: $(VENV)/.installed system-data  ## run every chapter alone under Colab's Python and packages (.ci/colab-pins.txt)
+colab: $(VENV)/.installed system-data  ## the Colab edition, installed from a tag by its own install line, run cold under Colab's pins
 	bash scripts/colab_env.sh
 
 student: $(VENV)/.installed  ## write the chapters without solutions, outputs or MyST syntax into student/ (only its own files)
-	$(BIN)/python scripts/make_student_version.py book student
+	"$(BIN)/python" -m booktools edition student student
 
 benchmark: $(VENV)/.installed system-data  ## time the original pipeline against lenet_utils and every chapter
 	$(BIN)/python benchmarks/epoch_pipeline.py
 	$(BIN)/python benchmarks/chapter_times.py
 
+# Preparing a room (book/teaching.md): every model the chapters use, trained or fetched from the book's release
+# into the cache without touching the chapters; then one file with the data and those checkpoints (and their
+# SHA-256 digests) for lab machines without internet: `python -m lenet_utils prepare --from-bundle FILE` there.
+BUNDLE ?= _build/lenet-room.tar.gz
+RELEASE_ASSETS ?= _build/release-assets
+.PHONY: room bundle release-assets
+room: $(VENV)/.installed system-data  ## train or fetch every model the chapters use into the cache
+	"$(BIN)/python" -m lenet_utils prepare
+bundle: room  ## write the data and the chapters' checkpoints with SHA256SUMS into $(BUNDLE), for rooms offline
+	"$(BIN)/python" -m lenet_utils bundle "$(BUNDLE)"
+release-assets: $(VENV)/.installed system-data  ## right after the reference run: its checkpoints and their digests
+	"$(BIN)/python" -m lenet_utils release-assets "$(RELEASE_ASSETS)"
+
 # Mutation testing (slow, so not part of `make test`): in a copy of the package and its tests, mutmut changes
 # the code one small bug at a time and runs the fast unit tests against each; settings in pyproject.toml.
 # MUTANTS narrows the run to some modules, e.g. make mutation MUTANTS='lenet_utils.loop.* lenet_utils.cli.*'
+# The copy is emptied only when it holds the mark this recipe leaves (or is empty), so a MUTATION_DIR that names
+# someone's folder is refused, not deleted; the mark goes first and stays, so a killed run is no one's folder.
 MUTATION_DIR ?= $(or $(TMPDIR),/tmp)/lenet-utils-mutation
+MUTATION_MARK := .made-by-make-mutation
 MUTANTS ?=
 mutation: $(VENV)/.installed  ## mutation testing of lenet_utils against the fast unit tests (slow; reports survivors)
-	$(BIN)/python -m pip install -q -c constraints.txt mutmut
-	rm -rf $(MUTATION_DIR) && mkdir -p $(MUTATION_DIR)
-	cp -r lenet_utils tests pyproject.toml README.md $(MUTATION_DIR)/
-	cd $(MUTATION_DIR) && $(CURDIR)/$(BIN)/mutmut run $(MUTANTS) && $(CURDIR)/$(BIN)/mutmut results
+	"$(BIN)/python" -m pip install -q -c constraints.txt mutmut
+	@dir="$(MUTATION_DIR)"; \
+	if [ -L "$$dir" ] || { [ -e "$$dir" ] && [ ! -f "$$dir/$(MUTATION_MARK)" ] && [ -n "$$(ls -A -- "$$dir")" ]; }; then \
+	  echo "make mutation: $$dir exists and is not a copy this recipe made; remove it or set MUTATION_DIR" >&2; \
+	  exit 1; \
+	fi; \
+	mkdir -p -- "$$dir" && touch -- "$$dir/$(MUTATION_MARK)" && \
+	find "$$dir" -mindepth 1 -maxdepth 1 ! -name "$(MUTATION_MARK)" -exec rm -rf -- {} +
+	cp -r lenet_utils booktools book tests pyproject.toml README.md _config.yml _toc.yml "$(MUTATION_DIR)/"
+	cd "$(MUTATION_DIR)" && "$(CURDIR)/$(BIN)/mutmut" run $(MUTANTS) && "$(CURDIR)/$(BIN)/mutmut" results
 
 $(VENV)/.installed: requirements.txt $(SOURCES)
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt -c constraints.txt
-	$(BIN)/python -m pip install -q --no-deps --force-reinstall .
+	$(BIN)/python -m pip install -q --no-deps --force-reinstall --editable .  # editable: kernels see the checkout's code
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
@@ -69,5 +94,8 @@ system-data:
 system-browser:
 	bash scripts/install-system-packages.sh chromium chromium-driver
 
-clean:
-	rm -rf _build student
+help:  ## list the targets and what each does
+	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  %-15s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
+
+clean:  ## remove the build (_build) and the files the edition generator wrote and nobody changed since
+	$(PYTHON) scripts/clean.py --build _build --edition student

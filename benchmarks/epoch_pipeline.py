@@ -139,7 +139,9 @@ def time_ours(dataset: TensorDataset) -> float:
     model, optimizer = fresh_model()
     start = time.perf_counter()
     with channels_last(model, CPU):  # as fit() does
-        train_one_epoch(model, make_loader(dataset, BATCH_SIZE, shuffle=True, seed=SEED), optimizer, CPU)
+        train_one_epoch(
+            model, make_loader(dataset, BATCH_SIZE, shuffle=True, seed=SEED), optimizer=optimizer, device=CPU
+        )
     return time.perf_counter() - start
 
 
@@ -149,7 +151,7 @@ def warm_up(dataset: TensorDataset) -> None:
     small = TensorDataset(*(tensor[:2_000] for tensor in dataset.tensors))
     for layout in (nullcontext(), channels_last(model, CPU)):
         with layout:
-            train_one_epoch(model, make_loader(small, BATCH_SIZE, shuffle=True), optimizer, CPU)
+            train_one_epoch(model, make_loader(small, BATCH_SIZE, shuffle=True), optimizer=optimizer, device=CPU)
 
 
 def compare(rounds: int) -> None:
@@ -191,7 +193,7 @@ def profile(batches: int) -> None:
     warm_up(dataset)
     model, optimizer = fresh_model()
     with torch_profile(activities=[ProfilerActivity.CPU]) as prof, channels_last(model, CPU):
-        train_one_epoch(model, make_loader(subset, BATCH_SIZE, shuffle=True), optimizer, CPU)
+        train_one_epoch(model, make_loader(subset, BATCH_SIZE, shuffle=True), optimizer=optimizer, device=CPU)
     print(prof.key_averages().table(sort_by="self_cpu_time_total", row_limit=20))
 
 
@@ -249,7 +251,9 @@ def explore(rounds: int, images: int) -> None:
                 model, optimizer = fresh_model()
                 start = time.perf_counter()
                 with channels_last(model, CPU) if options == "fit" else nullcontext():
-                    train_one_epoch(model, make_loader(subset, BATCH_SIZE, shuffle=True, seed=SEED), optimizer, CPU)
+                    train_one_epoch(
+                        model, make_loader(subset, BATCH_SIZE, shuffle=True, seed=SEED), optimizer=optimizer, device=CPU
+                    )
                 results[name].append(time.perf_counter() - start)
             else:
                 results[name].append(step_loop(**options))

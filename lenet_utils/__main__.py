@@ -2,6 +2,10 @@
 
 import sys
 
-from .cli import main
+try:
+    from .cli import main
+except KeyboardInterrupt:  # Ctrl-C while PyTorch loads: one line, as during training, not a traceback
+    print("error: interrupted while starting; nothing was trained.", file=sys.stderr)
+    sys.exit(130)
 
 sys.exit(main())

@@ -10,12 +10,14 @@ from collections.abc import Callable
 
 import torch
 
-from .data import DATA_DIR_OPTION, load_fashion_mnist, make_loader
+from .data import DEFAULT_VAL_SIZE, SPLIT_SIZES, load_fashion_mnist, make_loader
 from .errors import LenetError
 from .experiment import TrainConfig, train
 from .loop import evaluate
 from .model import ACTIVATIONS
+from .room import add_commands as add_room_commands
 from .runtime import DEFAULT_SEED, pick_device
+from .sigterm import sigterm_as_interrupt
 
 
 def _positive(kind: type) -> Callable[[str], int | float]:
@@ -42,6 +44,18 @@ def _seed(text: str) -> int:
 _seed.__name__ = "integer seed"  # argparse names the type in "invalid integer seed value: '1e3'"
 
 
+def _batch_size(text: str) -> int:
+    """Argparse type for a batch size no larger than the training split, checked before the data loads."""
+    value = _positive(int)(text)
+    most = SPLIT_SIZES["train"] - DEFAULT_VAL_SIZE
+    if value > most:
+        raise argparse.ArgumentTypeError(f"must be at most {most}, the number of training images, got {text}")
+    return value
+
+
+_batch_size.__name__ = "batch size"
+
+
 def _device(text: str) -> torch.device:
     """Argparse type for a device name that exists and is available on this machine."""
     try:
@@ -66,21 +80,28 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="tanh")
     p.add_argument("--epochs", type=_positive(int), default=5)
     p.add_argument("--seed", type=_seed, default=DEFAULT_SEED)
-    p.add_argument("--batch-size", type=_positive(int), default=100)
+    p.add_argument("--batch-size", type=_batch_size, default=100)
     p.add_argument("--lr", type=_positive(float), default=1e-3)
     p.add_argument("--data-dir", default=None, help="folder holding the four Fashion-MNIST IDX files")
     p.add_argument("--device", type=_device, default=None, help="cuda, mps or cpu (default: the first available)")
+    add_room_commands(commands, _device)  # prepare, bundle, release-assets
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status (130 after Ctrl-C, as shells expect)."""
+    with sigterm_as_interrupt():  # a stop by the system (timeout, CI cancel) cleans up and reports like Ctrl-C
+        return _main(argv)
+
+
+def _main(argv: list[str] | None) -> int:
+    """Run the command line as main() does, with SIGTERM raising like Ctrl-C."""
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return _train(parser, args)
+        return _train(parser, args) if args.command == "train" else args.run(args)
     except LenetError as exc:
-        return _fail(str(exc).replace(f"pass {DATA_DIR_OPTION}", "pass --data-dir"), 1)
+        return _fail(str(exc), 1)
     except KeyboardInterrupt:
         return _fail("interrupted before the test accuracy was measured; run it again for one.", 130)
     except (MemoryError, torch.cuda.OutOfMemoryError):

@@ -27,3 +27,7 @@ class NonFiniteLossError(LenetError, FloatingPointError):
 
 class CheckpointNotSavedWarning(UserWarning):
     """A model was trained but could not be saved; the caller still gets it."""
+
+
+class CheckpointRefusedWarning(UserWarning):
+    """A cached checkpoint failed its SHA-256 check and was moved aside; the model is fetched or trained again."""

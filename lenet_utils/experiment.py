@@ -14,13 +14,21 @@ import torch
 from torch import nn
 
 from .augment import FlipShift
-from .checkpoint import load_checkpoint, save_checkpoint
+from .checkpoint import (
+    CheckpointDigestError,
+    load_checkpoint,
+    move_aside,
+    remove_stale_temporaries,
+    save_checkpoint,
+    write_atomically,
+)
 from .data import DataSplits, make_loader
-from .errors import CacheError, CheckpointMismatchError, CheckpointNotSavedWarning
+from .errors import CacheError, CheckpointMismatchError, CheckpointNotSavedWarning, CheckpointRefusedWarning
 from .loop import History, fit
 from .model import LENET5_WIDTHS, build_lenet
 from .paths import CACHE_ENV, cache_dir, unwritable_reason
-from .runtime import DEFAULT_SEED, pick_device, seed_everything
+from .release import download
+from .runtime import DEFAULT_SEED, pick_device, seed_everything, training_threads
 
 
 @dataclass(frozen=True)
@@ -91,7 +99,10 @@ def make_scheduler(
 
 
 def learning_rates(config: TrainConfig, steps_per_epoch: int) -> np.ndarray:
-    """The learning rate of every optimizer step of training `config`, from the schedule training uses."""
+    """The learning rate of every optimizer step of training `config`, from the schedule training uses.
+
+    Explained in chapter 5, which plots the one-cycle schedule with it.
+    """
     optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=config.lr)
     scheduler = make_scheduler(config, optimizer, steps_per_epoch)
     rates = []
@@ -108,6 +119,8 @@ def train(config: TrainConfig, data: DataSplits, device: torch.device | None = N
     if config.batch_size > len(data.train):  # one giant batch per epoch would need gigabytes and learn little
         raise ValueError(f"batch_size {config.batch_size} exceeds the {len(data.train)} training images; use fewer")
     device = device or pick_device()
+    if device.type == "cpu":
+        training_threads()  # the CPUs other programs leave free; an epoch slows 5x when one thread must share
     seed_everything(config.seed)
     model = config.build_model().to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
@@ -115,7 +128,16 @@ def train(config: TrainConfig, data: DataSplits, device: torch.device | None = N
     scheduler = make_scheduler(config, optimizer, len(train_loader))
     augment = FlipShift(config.flip, config.max_shift, config.seed) if config.flip or config.max_shift else None
     val_loader = make_loader(data.val, batch_size=1000)
-    history = fit(model, train_loader, val_loader, config.epochs, optimizer, device, scheduler, augment)
+    history = fit(
+        model,
+        train_loader,
+        val_loader=val_loader,
+        epochs=config.epochs,
+        optimizer=optimizer,
+        device=device,
+        scheduler=scheduler,
+        augment=augment,
+    )
     return TrainResult(model, history, from_cache=False)
 
 
@@ -123,13 +145,38 @@ def train_or_load(
     config: TrainConfig,
     data: DataSplits,
     device: torch.device | None = None,
+    *,
+    fetch: bool = False,
     directory: str | os.PathLike | None = None,
 ) -> TrainResult:
-    """Load `config`'s checkpoint if one exists, else train and save it (never an interrupted run)."""
+    """Load `config`'s verified checkpoint; else, with `fetch`, download the book's; else train and save it.
+
+    A cached checkpoint that fails its SHA-256 check is moved aside (NAME.corrupt) with a warning and replaced.
+    A download is used only if it matches the digest the package holds; otherwise one line says why, and the
+    model is trained here. An interrupted run is never saved.
+    """
+    return obtain(config, data, device, fetch=fetch, directory=directory)[0]
+
+
+def obtain(
+    config: TrainConfig,
+    data: DataSplits,
+    device: torch.device | None = None,
+    *,
+    fetch: bool = False,
+    directory: str | os.PathLike | None = None,
+    show_log: bool = True,
+    stacklevel: int = 3,
+) -> tuple[TrainResult, str]:
+    """What train_or_load does, and how the model was obtained: "in the cache", "downloaded" or "trained"."""
     device = device or pick_device()
     path = config.checkpoint_path(data, None if directory is None else Path(directory))
+    remove_stale_temporaries(path.parent)
     if os.path.exists(path):
-        return _load_trained(config, path, device)
+        try:
+            return _load_trained(config, path, device, show_log), "in the cache"
+        except CheckpointDigestError as exc:
+            _move_aside(path, exc, "fetching" if fetch else "training", stacklevel + 1)
     weights = sum(t.numel() * t.element_size() for t in config.build_model().state_dict().values())
     problem = unwritable_reason(path.parent, weights + 2**16)  # check before training, not after minutes of it
     if problem:
@@ -137,6 +184,21 @@ def train_or_load(
             f"cannot save checkpoints in {path.parent} ({problem}); "
             f"set {CACHE_ENV} (or pass directory=) to a writable folder."
         )
+    if fetch:
+        released, where = download(path.name)
+        if released is not None:
+            try:
+                write_atomically(path, released)
+            except OSError as exc:  # the disk filled up: training will say whether its checkpoint fits
+                released, where = None, f"the download could not be saved in {path.parent} ({exc.strerror})"
+        if released is None:
+            print(f"training {path.name} here: {where}.")
+        else:
+            print(f"downloaded the book's trained weights {path.name} from {where} (SHA-256 verified)")
+            try:
+                return _load_trained(config, path, device, show_log), "downloaded"
+            except CheckpointMismatchError as exc:  # released for another version of the code: train instead
+                _move_aside(path, exc, "training", stacklevel + 1)
     result = train(config, data, device)
     if not result.history.interrupted:
         try:
@@ -146,12 +208,27 @@ def train_or_load(
                 f"could not save the trained model in {path.parent} ({exc.strerror}); it is returned, but it will "
                 f"be trained again next time unless you free space there or set {CACHE_ENV} to a writable folder.",
                 CheckpointNotSavedWarning,
-                stacklevel=2,
+                stacklevel=stacklevel,
             )
-    return result
+    return result, "trained"
 
 
-def _load_trained(config: TrainConfig, path: Path, device: torch.device) -> TrainResult:
+def _move_aside(path: Path, refusal: CheckpointMismatchError, next_step: str, stacklevel: int) -> None:
+    """Keep a refused checkpoint as NAME.corrupt and say so in one line, so the model can be obtained again."""
+    problem = str(refusal).removesuffix("; delete it and train again.")
+    try:
+        aside = move_aside(path)
+    except OSError as exc:
+        raise CacheError(
+            f"{problem}, and it could not be moved aside ({exc.strerror}); delete it, or set {CACHE_ENV} to a "
+            "folder of your own."
+        ) from None
+    warnings.warn(
+        f"{problem}; moved it aside to {aside.name} and {next_step} it again.", CheckpointRefusedWarning, stacklevel
+    )
+
+
+def _load_trained(config: TrainConfig, path: Path, device: torch.device, show_log: bool = True) -> TrainResult:
     """Load `config`'s model from `path`, checking the configuration and history the checkpoint records."""
     model = config.build_model()
     try:
@@ -176,9 +253,10 @@ def _load_trained(config: TrainConfig, path: Path, device: torch.device) -> Trai
             f"{path} holds the history of {history.epochs} finished epochs, not {config.epochs}; "
             "delete it and train again."
         )
-    print(f"loaded the trained model from the checkpoint {path.name}; its training log was:")
-    for epoch in range(history.epochs):
-        print(history.epoch_line(epoch))
+    if show_log:
+        print(f"loaded the trained model from the checkpoint {path.name}; its training log was:")
+        for epoch in range(history.epochs):
+            print(history.epoch_line(epoch))
     return TrainResult(model.to(device), history, from_cache=True)
 
 

@@ -7,12 +7,21 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .errors import CacheError
+
 CACHE_ENV = "LENET_CACHE"
 
 
 def cache_dir() -> Path:
     """Return the cache directory: $LENET_CACHE (a leading ~ means the home folder), else ~/.cache/lenet_utils."""
-    return Path(os.environ.get(CACHE_ENV) or "~/.cache/lenet_utils").expanduser()
+    folder = Path(os.environ.get(CACHE_ENV) or "~/.cache/lenet_utils")
+    no_home = CacheError(f"no home folder is known to keep the cache in (HOME is empty or unset); set {CACHE_ENV}.")
+    if folder.parts[0] == "~" and os.environ.get("HOME") == "":
+        raise no_home  # Python would read an empty HOME as the root folder and write into /.cache
+    try:
+        return folder.expanduser()
+    except RuntimeError:  # no HOME, and an account unknown to the password database (docker run --user 1234)
+        raise no_home from None
 
 
 def unwritable_reason(folder: Path, needed_bytes: int = 0) -> str | None:

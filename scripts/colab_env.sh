@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
-# Run every chapter the way Google Colab would: Python 3.13 with exactly Colab's packages (.ci/colab-pins.txt),
-# lenet_utils installed into it with its dependencies as the chapters' install cell does, each chapter alone in an
-# empty folder (tests/test_colab_style.py with LENET_COLAB_ENV set), printing each chapter's run time.
+# Run every chapter of the Colab edition the way Google Colab would: Python 3.13 with exactly Colab's packages
+# (.ci/colab-pins.txt); lenet_utils installed by the chapter's own install line, with only the repository's address
+# replaced by a local bare clone that has the release tag v<version> (on a commit of this working tree, so a change
+# under test is what gets installed); each chapter alone in an empty folder, cold (an empty LENET_CACHE unless
+# LENET_COLAB_CACHE names one), counting the notes a reader would see (tests/booktools/test_colab_run.py).
 #
 # The environment (about 5 GB, mostly torch's CUDA libraries) is built once per machine and kept outside git in
 # $LENET_COLAB_HOME (default ~/.cache/lenet-colab), in a folder named by a hash of the pins file and the Python
@@ -37,6 +39,26 @@ find_python() {
 
 freeze() { "$env/bin/python" -m pip freeze --all --disable-pip-version-check | grep -vi '^lenet[-_]utils[ =@]' || true; }
 
+# Before the 5 GB environment: the Colab edition, the tagged clone and the requirement the install line makes of it.
+work=$(mktemp -d "${TMPDIR:-/tmp}/lenet-colab.XXXXXX")
+trap 'rm -rf -- "$work"' EXIT
+version=$(sed -n 's/^__version__ = "\([^"]*\)".*/\1/p' lenet_utils/__init__.py)
+.venv/bin/python -m booktools edition colab "$work/colab" >/dev/null
+# safe.directory: CI's container checks out the repository as another user than the one running this.
+git -c safe.directory='*' clone -q --bare "$repo" "$work/lenet.git"
+(
+  export GIT_DIR="$work/lenet.git" GIT_WORK_TREE="$repo" GIT_INDEX_FILE="$work/index"
+  export GIT_AUTHOR_NAME=colab_env GIT_AUTHOR_EMAIL=colab_env@localhost
+  export GIT_COMMITTER_NAME=colab_env GIT_COMMITTER_EMAIL=colab_env@localhost
+  export GIT_CONFIG_COUNT=1 GIT_CONFIG_KEY_0=safe.directory GIT_CONFIG_VALUE_0='*'
+  git read-tree HEAD && git add --all && git commit -q --allow-empty -m "the working tree under test"
+  git tag -f "v$version" >/dev/null
+)
+address=$(.venv/bin/python -c 'import pathlib, sys; print(pathlib.Path(sys.argv[1]).as_uri())' "$work/lenet.git")
+first=$(.venv/bin/python -c 'from booktools.chapters import chapters; print(chapters()[0].path.name)')
+requirement=$(.venv/bin/python -m booktools requirement "$work/colab/$first" --repository "$address")
+echo "colab: installing \"$requirement\" (the chapter's install line, from a local clone)" >&2
+
 python=$(find_python)
 key=$( (cat "$pins"; "$python" -c 'import sys; print(sys.version)') | sha256sum | cut -c1-16)
 env=$home/$key
@@ -65,10 +87,9 @@ else
 fi
 [ "${1:-}" = --env-only ] && { echo "$env"; exit 0; }
 
-# Install lenet_utils as the install cell does (a pip install with dependencies; here from this checkout rather
-# than from the release tag, which a change under test does not have yet). Colab's packages must stay as they are.
-version=$(sed -n 's/^__version__ = "\([^"]*\)".*/\1/p' lenet_utils/__init__.py)
-nice -n 10 "$env/bin/python" -m pip install -q --disable-pip-version-check "lenet_utils @ file://$repo"
+# Install lenet_utils as the install cell does (a pip install with dependencies, from the tag). Colab's packages
+# must stay as they are.
+nice -n 10 "$env/bin/python" -m pip install -q --disable-pip-version-check "$requirement"
 if ! diff -u "$env/freeze.txt" <(freeze); then
   rm "$env/.complete"  # the next run rebuilds it
   echo "colab: installing lenet_utils changed the packages (diff above): widen its dependency ranges in" \
@@ -78,4 +99,6 @@ fi
 installed=$(cd / && "$env/bin/python" -c 'import lenet_utils; print(lenet_utils.__version__)')
 [ "$installed" = "$version" ] || { echo "colab: installed lenet_utils $installed, expected $version" >&2; exit 1; }
 
-LENET_COLAB_ENV=$env nice -n 10 "${PYTEST:-.venv/bin/pytest}" tests/test_colab_style.py -k runs_alone "$@"
+mkdir -p "$work/cache"
+LENET_COLAB_ENV=$env LENET_CACHE=${LENET_COLAB_CACHE:-$work/cache} nice -n 10 "${PYTEST:-.venv/bin/pytest}" \
+  -p no:nbval -o addopts= tests/booktools/test_colab_run.py "$@"

@@ -13,18 +13,26 @@ whole session, and tests that need an empty cache of their own use the ``cache``
 
 from __future__ import annotations
 
+import functools
 import gzip
+import http.server
+import shutil
 import struct
+import tempfile
+import threading
 import urllib.error
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 import torchvision.datasets
+from site_fixtures import CHROMEDRIVER, CHROMIUM, SITE_DIR, WINDOW, require_site
 from torch.utils.data import TensorDataset
 
 import lenet_utils.data as data_module
+import lenet_utils.locate as locate_module
 from lenet_utils import DataSplits, lenet5, load_fashion_mnist, load_split, make_loader
 from lenet_utils.data import normalize, pixel_stats
 
@@ -40,6 +48,28 @@ def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers", "real_data: uses the real Fashion-MNIST (never skipped; deselect with -m 'not real_data')"
     )
+    config.addinivalue_line(
+        "markers",
+        "slow: trains on real data, needs the built site, starts a Python process that loads PyTorch, a "
+        "kernel or a browser, or takes over a second (make test-fast deselects it)",
+    )
+
+
+# Fixtures that make a test slow wherever it uses them: the real data set, the built site in a browser.
+SLOW_FIXTURES = frozenset({"real_data", "real_splits", "browser", "site_url"})
+
+
+def needs_the_built_site(item: pytest.Item) -> bool:
+    """The site tests (tests/site/, tests/test_site*.py) read what `make book` built, minutes of work."""
+    return item.path.parent.name == "site" or item.path.name.startswith("test_site")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark `slow` every test on real data, on the built site or with a slow fixture: the fast tier skips them."""
+    for item in items:
+        uses_slow_fixture = bool(SLOW_FIXTURES & set(getattr(item, "fixturenames", ())))
+        if uses_slow_fixture or item.get_closest_marker("real_data") or needs_the_built_site(item):
+            item.add_marker(pytest.mark.slow)
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -71,7 +101,7 @@ def synthetic_images(n: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     rng = np.random.default_rng(seed)
     labels = np.arange(n) % 10
     images = rng.integers(0, 60, size=(n, 28, 28), dtype=np.uint8)
-    for image, label in zip(images, labels):
+    for image, label in zip(images, labels, strict=True):
         row, col = divmod(int(label), 5)
         image[2 + 12 * row : 12 + 12 * row, 1 + 5 * col : 6 + 5 * col] = 255
     return images, labels.astype(np.uint8)
@@ -161,11 +191,11 @@ def offline(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[dict]:
 
     Returns the list of keyword arguments torchvision was called with, to check a download was tried.
     """
-    monkeypatch.delenv(data_module.DATA_ENV, raising=False)
+    monkeypatch.delenv(locate_module.DATA_ENV, raising=False)
     monkeypatch.setenv("LENET_CACHE", str(tmp_path / "empty-cache"))
     empty = tmp_path / "no-debian-package"
     empty.mkdir()
-    monkeypatch.setattr(data_module, "DEBIAN_DIR", empty)
+    monkeypatch.setattr(locate_module, "DEBIAN_DIR", empty)
     attempts: list[dict] = []
 
     def no_network(*args, **kwargs):
@@ -232,3 +262,80 @@ def train_loader(synthetic_data: DataSplits):
 @pytest.fixture
 def val_loader(synthetic_data: DataSplits):
     return make_loader(synthetic_data.val, batch_size=50)
+
+
+# --------------------------------------------------------------------------- the built site: server and browser
+# (module scope: each site test module gets one server and one browser; helpers are in site_fixtures.py)
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serve the site without logging every request to the test output."""
+
+    def log_message(self, format: str, *args) -> None:
+        pass
+
+
+@pytest.fixture(scope="module")
+def site_url() -> Iterator[str]:
+    """Serve _build/html on 127.0.0.1 at a free port from a background thread; yield its base URL.
+
+    The pages are served over HTTP, not opened as file:// URLs, because the search page and the
+    theme fetch files with JavaScript, which browsers refuse for file:// pages.
+    """
+    require_site()
+    handler = functools.partial(_QuietHandler, directory=str(SITE_DIR))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """One headless Debian Chromium for the whole module, with its console log recorded.
+
+    Both binaries are given by path (Debian's, from `make system-browser`) and SE_OFFLINE tells
+    Selenium Manager, Selenium's documented switch, never to download a driver or a browser.
+    """
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    for binary in (CHROMIUM, CHROMEDRIVER):
+        if not binary.exists():
+            pytest.fail(f"{binary} is missing; install Debian's chromium and chromium-driver (make system-browser)")
+    profile = tempfile.mkdtemp(prefix="site-tests-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = str(CHROMIUM)
+    for argument in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        f"--window-size={WINDOW[0]},{WINDOW[1]}",
+        # Every host except the test server fails to resolve, so a run behaves the same online and
+        # offline and never fetches anything: the site must work from its own files.
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+    ):
+        options.add_argument(argument)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SE_OFFLINE", "true")
+        driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
+    driver.set_page_load_timeout(60)
+    driver.set_script_timeout(120)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+        shutil.rmtree(profile, ignore_errors=True)

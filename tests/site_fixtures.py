@@ -1,19 +1,15 @@
-"""What the site tests share: the table of contents, the built site, a local web server and one browser.
+"""What the site tests share: the table of contents, the built site and helpers for the browser.
 
-The test modules import what they need from here explicitly (``from site_fixtures import ...``), so
-these fixtures stay out of ``conftest.py``. The site is the one ``make book`` builds into
-``_build/html`` next to this ``tests/`` folder; the tests never build it themselves, and a missing
-site fails them with a message that says how to build it.
+The test modules import these helpers by name (``from site_fixtures import ...``); the fixtures that
+serve the site and start the browser, ``site_url`` and ``browser``, are in ``conftest.py``. The site is
+the one ``make book`` builds into ``_build/html`` next to this ``tests/`` folder; the tests never build
+it themselves, and a missing site fails them with a message that says how to build it.
 """
 
 from __future__ import annotations
 
 import functools
-import http.server
 import re
-import shutil
-import tempfile
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -91,16 +87,10 @@ def page_id(docname: str) -> str:
 
 
 def expected_colab_url(docname: str) -> str:
-    """The Colab URL of a chapter: the notebook at its own path in the repository named in _config.yml."""
-    config = book_config()
-    repository = config["repository"]
-    url = repository["url"].rstrip("/").removesuffix(".git")
-    github = "https://github.com/"
-    assert url.startswith(github), f"_config.yml repository.url should be a GitHub URL, got {url!r}"
-    colab = config.get("launch_buttons", {}).get("colab_url", "https://colab.research.google.com").rstrip("/")
-    book_path = (repository.get("path_to_book") or "").strip("/")
-    path = "/".join(part for part in (book_path, f"{docname}.ipynb") if part)
-    return f"{colab}/github/{url.removeprefix(github)}/blob/{repository.get('branch', 'main')}/{path}"
+    """The Colab URL of a chapter: its Colab edition on the branch `colab` (booktools/sphinx_ext.py)."""
+    from booktools.sphinx_ext import colab_url
+
+    return colab_url("colab", Path(docname).name)
 
 
 # --------------------------------------------------------------------------- the built site
@@ -136,79 +126,6 @@ def site_file_for_url(url: str) -> tuple[Path, str]:
 
 
 # --------------------------------------------------------------------------- server and browser
-
-
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """Serve the site without logging every request to the test output."""
-
-    def log_message(self, format: str, *args) -> None:
-        pass
-
-
-@pytest.fixture(scope="module")
-def site_url() -> Iterator[str]:
-    """Serve _build/html on 127.0.0.1 at a free port from a background thread; yield its base URL.
-
-    The pages are served over HTTP, not opened as file:// URLs, because the search page and the
-    theme fetch files with JavaScript, which browsers refuse for file:// pages.
-    """
-    require_site()
-    handler = functools.partial(_QuietHandler, directory=str(SITE_DIR))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
-
-
-@pytest.fixture(scope="module")
-def browser():
-    """One headless Debian Chromium for the whole module, with its console log recorded.
-
-    Both binaries are given by path (Debian's, from `make system-browser`) and SE_OFFLINE tells
-    Selenium Manager, Selenium's documented switch, never to download a driver or a browser.
-    """
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    for binary in (CHROMIUM, CHROMEDRIVER):
-        if not binary.exists():
-            pytest.fail(f"{binary} is missing; install Debian's chromium and chromium-driver (make system-browser)")
-    profile = tempfile.mkdtemp(prefix="site-tests-chromium-")
-    options = webdriver.ChromeOptions()
-    options.binary_location = str(CHROMIUM)
-    for argument in (
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-component-update",
-        "--disable-sync",
-        "--disable-dev-shm-usage",
-        f"--user-data-dir={profile}",
-        f"--window-size={WINDOW[0]},{WINDOW[1]}",
-        # Every host except the test server fails to resolve, so a run behaves the same online and
-        # offline and never fetches anything: the site must work from its own files.
-        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-    ):
-        options.add_argument(argument)
-    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setenv("SE_OFFLINE", "true")
-        driver = webdriver.Chrome(service=Service(executable_path=str(CHROMEDRIVER)), options=options)
-    driver.set_page_load_timeout(60)
-    driver.set_script_timeout(120)
-    try:
-        yield driver
-    finally:
-        driver.quit()
-        shutil.rmtree(profile, ignore_errors=True)
 
 
 def open_in_mode(driver, url: str, mode: str) -> None:

@@ -1,21 +1,11 @@
-"""What the chapters build on top of a trained model: confusion analysis, plots and glue.
-
-(analysis, plots and book modules of lenet_utils.)
-"""
+"""Confusion-matrix helpers of chapter 4 (lenet_utils.analysis)."""
 
 from __future__ import annotations
 
-import sys
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pytest
-import torch
 
-import lenet_utils.book as book_module
-from lenet_utils import CLASS_NAMES, History
-from lenet_utils.analysis import most_confused_pairs, normalized_confusion
-from lenet_utils.plots import plot_confusion_matrix, plot_histories, show_images
+from lenet_utils import most_confused_pairs, normalized_confusion
 
 SHIRT, TSHIRT, PULLOVER, COAT = 6, 0, 2, 4
 
@@ -30,15 +20,6 @@ def predictions() -> tuple[np.ndarray, np.ndarray]:
     predicted[labels == PULLOVER] = [COAT] * 2 + [PULLOVER] * 8
     predicted[labels == COAT] = [PULLOVER] + [COAT] * 9
     return labels, predicted
-
-
-@pytest.fixture(autouse=True)
-def close_figures():
-    yield
-    plt.close("all")
-
-
-# --------------------------------------------------------------------------- analysis
 
 
 def test_normalized_confusion_rows_sum_to_one(predictions):
@@ -79,82 +60,3 @@ def test_most_confused_pairs_lists_only_real_mistakes(predictions):
 def test_most_confused_pairs_of_perfect_predictions_is_empty():
     labels = np.arange(10)
     assert most_confused_pairs(labels, labels).empty
-
-
-# --------------------------------------------------------------------------- plots
-
-
-def test_show_images_titles_each_image_in_gray():
-    images = torch.rand(5, 1, 28, 28)
-    fig = show_images(images, [CLASS_NAMES[i] for i in range(5)], ncols=3)
-    shown = [ax for ax in fig.axes if ax.images]
-    assert len(fig.axes) == 6 and len(shown) == 5
-    assert [ax.get_title() for ax in shown] == list(CLASS_NAMES[:5])
-    assert shown[0].images[0].get_cmap().name == "gray_r"
-
-
-def test_plot_histories_labels_axes_and_draws_train_and_validation():
-    history = History([0.9, 0.5], [0.7, 0.8], [0.6, 0.45], [0.75, 0.84], [1.0, 1.0])
-    fig = plot_histories({"tanh": history, "relu": history})
-    loss, acc = fig.axes
-    assert (loss.get_xlabel(), loss.get_ylabel()) == ("epoch", "cross-entropy loss")
-    assert (acc.get_xlabel(), acc.get_ylabel()) == ("epoch", "accuracy (%)")
-    assert [line.get_label() for line in acc.lines] == [
-        "tanh train",
-        "tanh validation",
-        "relu train",
-        "relu validation",
-    ]
-    assert acc.lines[1].get_ydata().tolist() == pytest.approx([75.0, 84.0])
-
-
-def test_plot_confusion_matrix_uses_class_names_and_a_colour_blind_safe_map(predictions):
-    fig = plot_confusion_matrix(normalized_confusion(*predictions), "test set")
-    ax = fig.axes[0]
-    assert [t.get_text() for t in ax.get_xticklabels()] == list(CLASS_NAMES)
-    assert [t.get_text() for t in ax.get_yticklabels()] == list(CLASS_NAMES)
-    assert (ax.get_xlabel(), ax.get_ylabel(), ax.get_title()) == ("predicted class", "true class", "test set")
-    assert ax.images[0].get_cmap().name == "viridis"
-    assert len(ax.texts) == 100 and ax.texts[SHIRT * 10 + TSHIRT].get_text() == "0.40"
-
-
-# --------------------------------------------------------------------------- glue
-
-
-def test_glue_hands_the_value_to_myst_nb(monkeypatch):
-    import myst_nb
-
-    calls = []
-    monkeypatch.setattr(myst_nb, "glue", lambda name, value, display: calls.append((name, value, display)))
-    book_module.glue("ch2_test_acc", 0.875, display=False)
-    assert calls == [("ch2_test_acc", 0.875, False)]
-
-
-def test_glue_without_myst_nb_just_displays_the_value(monkeypatch):
-    shown = []
-    monkeypatch.setitem(sys.modules, "myst_nb", None)  # as in Colab: import fails
-    monkeypatch.setattr(book_module, "_display", shown.append)
-    book_module.glue("ch2_test_acc", 0.875)
-    book_module.glue("ch2_hidden", 1, display=False)
-    assert shown == [0.875]
-
-
-# --------------------------------------------------------------------------- check
-
-
-def test_check_is_silent_when_the_claim_holds(capsys):
-    book_module.check(True, "tanh is no longer ahead")
-    assert capsys.readouterr().out == ""
-
-
-def test_check_fails_a_book_build_when_the_claim_no_longer_holds():
-    with pytest.raises(AssertionError, match="the text no longer matches this run: tanh is no longer ahead"):
-        book_module.check(False, "tanh is no longer ahead")
-
-
-def test_check_in_colab_notes_the_difference_and_goes_on(monkeypatch, capsys):
-    monkeypatch.setitem(sys.modules, "myst_nb", None)  # as in Colab: no myst-nb
-    book_module.check(False, "tanh is no longer ahead")
-    assert capsys.readouterr().out == (
-        "Note: the text describes the book's own run; in this run, tanh is no longer ahead.\n"
-    )

@@ -47,8 +47,8 @@ def test_successive_batches_are_augmented_differently(batch):
 
 def test_flip_mirrors_some_images_left_right_and_keeps_the_others(batch):
     out = FlipShift(flip=True, max_shift=0, seed=0)(batch)
-    mirrored = torch.tensor([torch.equal(o, b.flip(-1)) for o, b in zip(out, batch)])
-    kept = torch.tensor([torch.equal(o, b) for o, b in zip(out, batch)])
+    mirrored = torch.tensor([torch.equal(o, b.flip(-1)) for o, b in zip(out, batch, strict=True)])
+    kept = torch.tensor([torch.equal(o, b) for o, b in zip(out, batch, strict=True)])
     assert (mirrored | kept).all()
     assert 10 < mirrored.sum().item() < 54  # about half of 64
 

@@ -3,8 +3,15 @@
 from __future__ import annotations
 
 import copy
+import io
 import os
+import signal
 import stat
+import subprocess
+import sys
+import textwrap
+import threading
+import time
 import zipfile
 from pathlib import Path
 
@@ -12,7 +19,15 @@ import pytest
 import torch
 
 from lenet_utils import CheckpointMismatchError, build_lenet, load_checkpoint, save_checkpoint
-from lenet_utils.checkpoint import architecture, layers
+from lenet_utils.checkpoint import (
+    CheckpointDigestError,
+    architecture,
+    layers,
+    move_aside,
+    remove_stale_temporaries,
+    seal,
+    sha256_hex,
+)
 
 
 def fresh(seed: int = 1, **options) -> torch.nn.Sequential:
@@ -20,10 +35,17 @@ def fresh(seed: int = 1, **options) -> torch.nn.Sequential:
     return build_lenet(**options)
 
 
+def save_sealed(content: object, path: Path) -> Path:
+    """torch.save `content` to `path` with a valid SHA-256 seal, as if lenet_utils had written it."""
+    buffer = io.BytesIO()
+    torch.save(content, buffer)
+    path.write_bytes(seal(buffer.getvalue()))
+    return path
+
+
 def write_checkpoint_without_layers(path: Path, model: torch.nn.Module) -> Path:
     """Write `model` as checkpoints were written before the layer types were recorded."""
-    torch.save({"format": 1, "architecture": architecture(model), "state_dict": model.state_dict()}, path)
-    return path
+    return save_sealed({"format": 1, "architecture": architecture(model), "state_dict": model.state_dict()}, path)
 
 
 def assert_same_weights(a: dict, b: dict) -> None:
@@ -137,14 +159,20 @@ def test_a_shape_difference_is_reported(saved):
 # --------------------------------------------------------------------------- damaged files
 
 
+NO_DIGEST = "has no SHA-256 digest at its end (it is incomplete, or was saved before checkpoints had one)"
+WRONG_DIGEST = "does not match the SHA-256 digest it was saved with (damaged or edited)"
 # Each damaged file and the problem its refusal must name.
 DAMAGE = {
     "empty": (lambda good: b"", "is empty"),
     "text": (lambda good: b"hello, I am not a checkpoint\n", "is not a PyTorch checkpoint"),
     "random bytes": (lambda good: bytes(range(256)) * 4, "is not a PyTorch checkpoint"),
-    "first half": (lambda good: good[: len(good) // 2], "is damaged or incomplete"),
-    "first 100 bytes": (lambda good: good[:100], "is damaged or incomplete"),
-    "last half": (lambda good: good[len(good) // 2 :], "is not a PyTorch checkpoint"),
+    "first half": (lambda good: good[: len(good) // 2], NO_DIGEST),
+    "first 100 bytes": (lambda good: good[:100], NO_DIGEST),
+    "last half": (lambda good: good[len(good) // 2 :], WRONG_DIGEST),
+    "bytes appended": (lambda good: good + b"appended", NO_DIGEST),
+    "one byte flipped": (lambda good: good[:1000] + bytes([good[1000] ^ 1]) + good[1001:], WRONG_DIGEST),
+    "digest changed": (lambda good: good[:-2] + (b"0" if good[-2:-1] != b"0" else b"1") + b"\n", WRONG_DIGEST),
+    "written without a digest": (lambda good: good[: -len(seal(b""))], NO_DIGEST),
 }
 
 
@@ -154,10 +182,33 @@ def test_a_damaged_checkpoint_is_refused_without_touching_the_model(saved, damag
     saved.write_bytes(make(saved.read_bytes()))
     target = fresh(seed=2)
     before = copy.deepcopy(target.state_dict())
-    with pytest.raises(CheckpointMismatchError) as excinfo:
+    with pytest.raises(CheckpointDigestError) as excinfo:
         load_checkpoint(saved, target)
     assert str(excinfo.value) == f"{saved} {problem}; delete it and train again."
     assert_same_weights(target.state_dict(), before)
+
+
+def test_a_checkpoint_ends_with_the_sha256_of_what_precedes_it(saved):
+    data = saved.read_bytes()
+    body, line = data[: -len(seal(b""))], data[-len(seal(b"")) :]
+    assert line == f"\nlenet-sha256 {sha256_hex(body)}\n".encode()
+    assert body.startswith(b"PK\x03\x04")
+
+
+def test_a_sealed_checkpoint_still_loads_with_plain_torch_load(saved, model):
+    payload = torch.load(saved, weights_only=True)
+    assert_same_weights(payload["state_dict"], model.state_dict())
+
+
+def test_eight_bytes_changed_inside_conv3s_weights_are_refused(saved, model):
+    """The issue's case: before digests this loaded silently, with weights of 5.6e14."""
+    data = bytearray(saved.read_bytes())
+    weights = model.state_dict()["conv3.weight"].numpy().tobytes()
+    start = bytes(data).index(weights[:64]) + 400  # inside conv3's weights, as stored in the archive
+    data[start : start + 8] = b"\x7f" * 8
+    saved.write_bytes(bytes(data))
+    with pytest.raises(CheckpointDigestError, match="does not match the SHA-256 digest"):
+        load_checkpoint(saved, fresh())
 
 
 def _payload(model: torch.nn.Module, **changes) -> dict:
@@ -210,8 +261,7 @@ ALMOST_RIGHT = {
 @pytest.mark.parametrize("case", ALMOST_RIGHT)
 def test_an_almost_right_checkpoint_is_refused_clearly(tmp_path, model, case):
     make, entry = ALMOST_RIGHT[case]
-    path = tmp_path / "edited.pt"
-    torch.save(make(model), path)
+    path = save_sealed(make(model), tmp_path / "edited.pt")
     target = fresh(seed=2)
     before = copy.deepcopy(target.state_dict())
     with pytest.raises(CheckpointMismatchError, match=f"has a missing or malformed {entry}.*delete it and train"):
@@ -225,15 +275,13 @@ def test_an_almost_right_checkpoint_is_refused_clearly(tmp_path, model, case):
     ids=["other dict", "tensor", "string"],
 )
 def test_a_torch_file_not_written_by_lenet_utils_is_refused(tmp_path, content):
-    path = tmp_path / "other.pt"
-    torch.save(content, path)
+    path = save_sealed(content, tmp_path / "other.pt")
     with pytest.raises(CheckpointMismatchError, match="not written by lenet_utils"):
         load_checkpoint(path, fresh())
 
 
 def test_a_bare_state_dict_is_refused(tmp_path, model):
-    path = tmp_path / "state_dict.pt"
-    torch.save(model.state_dict(), path)
+    path = save_sealed(model.state_dict(), tmp_path / "state_dict.pt")
     with pytest.raises(CheckpointMismatchError, match="not written by lenet_utils"):
         load_checkpoint(path, fresh())
 
@@ -247,8 +295,9 @@ class RunsCode:
 
 @pytest.mark.parametrize("content", [lambda m: m, lambda m: RunsCode()], ids=["whole model", "reduce"])
 def test_a_checkpoint_that_would_run_code_is_refused_without_advice_to_run_it(tmp_path, model, capsys, content):
-    path = tmp_path / "pickled.pt"
-    torch.save({"format": 1, "state_dict": model.state_dict(), "object": content(model)}, path)
+    path = save_sealed(
+        {"format": 1, "state_dict": model.state_dict(), "object": content(model)}, tmp_path / "pickled.pt"
+    )
     with pytest.raises(CheckpointMismatchError) as excinfo:
         load_checkpoint(path, fresh())
     assert str(excinfo.value) == (
@@ -259,20 +308,18 @@ def test_a_checkpoint_that_would_run_code_is_refused_without_advice_to_run_it(tm
 
 def test_a_damaged_pickle_in_a_sound_archive_is_called_damaged(tmp_path, saved):
     damaged = tmp_path / "damaged.pt"
-    with zipfile.ZipFile(saved) as source, zipfile.ZipFile(damaged, "w") as target:
+    buffer = io.BytesIO()
+    with (
+        zipfile.ZipFile(io.BytesIO(saved.read_bytes()[: -len(seal(b""))])) as source,
+        zipfile.ZipFile(buffer, "w") as target,
+    ):
         for name in source.namelist():
             data = source.read(name)
             target.writestr(name, data[:2] + b"\xff" + data[3:] if name.endswith("data.pkl") else data)
+    damaged.write_bytes(seal(buffer.getvalue()))  # sealed after the damage: the digest cannot see it
     with pytest.raises(CheckpointMismatchError) as excinfo:
         load_checkpoint(damaged, fresh())
     assert str(excinfo.value) == f"{damaged} is damaged or incomplete; delete it and train again."
-
-
-def test_trailing_bytes_after_a_checkpoint_do_no_harm(saved, model):
-    saved.write_bytes(saved.read_bytes() + b"appended")
-    target = fresh()
-    load_checkpoint(saved, target)
-    assert_same_weights(target.state_dict(), model.state_dict())
 
 
 def test_an_old_checkpoint_of_other_shapes_is_refused_naming_the_shapes(tmp_path, model):
@@ -348,3 +395,113 @@ def test_a_failed_overwrite_keeps_the_previous_checkpoint(saved, model, break_to
     target = fresh()
     load_checkpoint(saved, target)
     assert_same_weights(target.state_dict(), original)
+
+
+# --------------------------------------------------------------------------- leftovers of killed processes
+
+
+def dead_pid() -> int:
+    """The pid of a process that has ended."""
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def temporary(folder: Path, pid: int, age_seconds: float, name: str = "lenet-relu-0123456789ab.pt") -> Path:
+    """A temporary file as save_checkpoint names it, `age_seconds` old."""
+    path = folder / f".{name}.{pid}-0badf00d.tmp"
+    path.write_bytes(b"PK\x03\x04 partial")
+    os.utime(path, (time.time() - age_seconds,) * 2)
+    return path
+
+
+def test_temporaries_of_dead_processes_are_removed(tmp_path):
+    stale = temporary(tmp_path, dead_pid(), age_seconds=120)
+    assert remove_stale_temporaries(tmp_path) == [stale]
+    assert os.listdir(tmp_path) == []
+
+
+def test_a_live_process_keeps_its_temporary_file_for_a_day(tmp_path):
+    writing = temporary(tmp_path, os.getppid(), age_seconds=3600)
+    forgotten = temporary(tmp_path, os.getppid(), age_seconds=25 * 3600, name="lenet-tanh-0123456789ab.pt")
+    assert remove_stale_temporaries(tmp_path) == [forgotten]
+    assert writing.exists()
+
+
+def test_a_fresh_temporary_file_is_kept_even_if_its_pid_is_unknown_here(tmp_path):
+    """Its writer may be on another machine that shares the folder, and still be saving."""
+    fresh_file = temporary(tmp_path, dead_pid(), age_seconds=5)
+    assert remove_stale_temporaries(tmp_path) == []
+    assert fresh_file.exists()
+
+
+@pytest.mark.parametrize(
+    "name", ["notes.txt", ".model.pt.1-0badf00d.tmp", "lenet-relu-0123456789ab.pt", ".lenet-x.pt.1-zz.tmp"]
+)
+def test_other_files_are_never_removed(tmp_path, name):
+    (tmp_path / name).write_text("keep me")
+    os.utime(tmp_path / name, (time.time() - 9 * 24 * 3600,) * 2)
+    assert remove_stale_temporaries(tmp_path) == []
+    assert (tmp_path / name).exists()
+
+
+def test_a_missing_folder_has_nothing_to_clean(tmp_path):
+    assert remove_stale_temporaries(tmp_path / "none") == []
+
+
+def test_a_refused_checkpoint_is_moved_aside_never_over_another(saved):
+    first = move_aside(saved)
+    saved.write_bytes(b"second")
+    second = move_aside(saved)
+    assert (first.name, second.name) == ("model.pt.corrupt", "model.pt.2.corrupt")
+    assert second.read_bytes() == b"second"
+    assert first.stat().st_size > 1000
+    assert not saved.exists()
+
+
+# A child that saves a checkpoint and stops inside the write (fsync waits), so a signal arrives mid-save.
+SAVE_AND_WAIT = """
+import os, sys, time
+from lenet_utils import lenet5, save_checkpoint
+
+def slow_fsync(fd):
+    print("saving", flush=True)
+    time.sleep(60)
+
+os.fsync = slow_fsync
+save_checkpoint(sys.argv[1], lenet5("tanh"))
+"""
+
+
+@pytest.mark.slow
+def test_sigterm_while_saving_leaves_no_temporary_file_and_ends_the_process(tmp_path):
+    child = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(SAVE_AND_WAIT), str(tmp_path / "model.pt")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout.readline() == "saving\n"
+    assert [p.name.endswith(".tmp") for p in tmp_path.iterdir()] == [True]  # the write is under way
+    child.send_signal(signal.SIGTERM)
+    _, stderr = child.communicate(timeout=60)
+    assert child.returncode == -signal.SIGTERM, stderr  # still ended by the signal, as its sender expects
+    assert os.listdir(tmp_path) == []
+    assert "Traceback" not in stderr
+
+
+def test_a_reader_never_sees_a_checkpoint_and_a_digest_that_disagree_while_others_write(tmp_path):
+    path = save_checkpoint(tmp_path / "model.pt", fresh(seed=0))
+    writers = [
+        threading.Thread(target=lambda seed=seed: [save_checkpoint(path, fresh(seed=seed)) for _ in range(15)])
+        for seed in (1, 2)
+    ]
+    for writer in writers:
+        writer.start()
+    loads = 0
+    while any(writer.is_alive() for writer in writers) or loads == 0:
+        load_checkpoint(path, fresh())  # raises if a file and its digest ever disagree
+        loads += 1
+    for writer in writers:
+        writer.join()
+    assert sorted(os.listdir(tmp_path)) == ["model.pt"]

@@ -1,12 +1,17 @@
-"""Training configurations, train-or-load, and the runtime helpers (experiment, runtime, paths)."""
+"""Training configurations, training, and train-or-load (lenet_utils.experiment)."""
 
 from __future__ import annotations
 
 import inspect
-import random
+import io
+import os
 import re
+import subprocess
+import sys
+import time
 import warnings
 from dataclasses import fields, replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -14,7 +19,7 @@ import torch
 from torch.utils.data import TensorDataset
 
 import lenet_utils.experiment as experiment
-import lenet_utils.loop as train_module
+import lenet_utils.loop as loop
 from lenet_utils import (
     DEFAULT_SEED,
     CheckpointMismatchError,
@@ -22,14 +27,13 @@ from lenet_utils import (
     NonFiniteLossError,
     TrainConfig,
     evaluate,
+    learning_rates,
     make_loader,
-    pick_device,
-    seed_everything,
     train,
     train_or_load,
 )
-from lenet_utils.errors import CacheError, CheckpointNotSavedWarning
-from lenet_utils.paths import cache_dir
+from lenet_utils.checkpoint import seal
+from lenet_utils.errors import CacheError, CheckpointNotSavedWarning, CheckpointRefusedWarning
 
 SMALL = TrainConfig(epochs=2, batch_size=50)  # 4 batches per epoch on the synthetic data
 
@@ -39,7 +43,7 @@ def ctrl_c_in_epoch(monkeypatch):
     """``ctrl_c_in_epoch(n)`` makes Ctrl-C arrive once, during the n-th training epoch from now on."""
 
     def install(epoch: int) -> None:
-        real = train_module.train_one_epoch
+        real = loop.train_one_epoch
         calls = {"count": 0}
 
         def train_one_epoch(*args, **kwargs):
@@ -48,7 +52,7 @@ def ctrl_c_in_epoch(monkeypatch):
                 raise KeyboardInterrupt
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(train_module, "train_one_epoch", train_one_epoch)
+        monkeypatch.setattr(loop, "train_one_epoch", train_one_epoch)
 
     return install
 
@@ -90,7 +94,9 @@ def test_a_bad_config_is_refused_at_once(options, message):
 def test_build_model_follows_the_config():
     model = TrainConfig("relu", pool="max", act_after_conv2=True).build_model()
     names = [name for name, _ in model.named_children()]
-    assert "relu1" in names and "max_pool1" in names and "relu_conv2" in names
+    assert "relu1" in names
+    assert "max_pool1" in names
+    assert "relu_conv2" in names
 
 
 def test_widths_given_as_a_list_are_stored_as_a_tuple(synthetic_data):
@@ -151,20 +157,39 @@ def test_checkpoint_path_accepts_another_folder(tmp_path, synthetic_data):
     assert TrainConfig().checkpoint_path(synthetic_data, tmp_path).parent == tmp_path
 
 
-def test_cache_dir_follows_the_environment_variable(cache):
-    assert cache_dir() == cache
+# --------------------------------------------------------------------------- learning_rates
 
 
-def test_cache_dir_expands_a_leading_tilde(monkeypatch, tmp_path):
-    monkeypatch.setenv("HOME", str(tmp_path))
-    monkeypatch.setenv("LENET_CACHE", "~/lenet")
-    assert cache_dir() == tmp_path / "lenet"
+def test_a_constant_schedule_keeps_the_learning_rate():
+    rates = learning_rates(TrainConfig(epochs=2, lr=0.01), steps_per_epoch=3)
+    assert rates.tolist() == [0.01] * 6
 
 
-def test_cache_dir_defaults_to_the_home_folder(monkeypatch, tmp_path):
-    monkeypatch.delenv("LENET_CACHE")
-    monkeypatch.setenv("HOME", str(tmp_path))
-    assert cache_dir() == tmp_path / ".cache" / "lenet_utils"
+def test_the_one_cycle_schedule_rises_to_the_peak_and_falls_far_below_it():
+    rates = learning_rates(TrainConfig(epochs=4, lr=0.01, schedule="onecycle"), steps_per_epoch=25)
+    peak = int(rates.argmax())
+    assert len(rates) == 100, "one rate per optimizer step"
+    assert rates.max() == pytest.approx(0.01)
+    assert 0 < peak < 50, "the peak comes in the first half"
+    assert (rates[: peak + 1] == sorted(rates[: peak + 1])).all(), "rising to the peak"
+    assert (rates[peak:] == sorted(rates[peak:], reverse=True)).all(), "falling after it"
+    assert rates[0] < 0.01 / 10
+    assert rates[-1] < 0.01 / 1000
+
+
+def test_learning_rates_are_those_training_uses(synthetic_data, cpu, monkeypatch):
+    config = replace(SMALL, schedule="onecycle")
+    seen = []
+    real_step = torch.optim.Adam.step
+
+    def step(self, *args, **kwargs):
+        seen.append(self.param_groups[0]["lr"])
+        return real_step(self, *args, **kwargs)
+
+    monkeypatch.setattr(torch.optim.Adam, "step", step)
+    train(config, synthetic_data, cpu)
+    steps = len(make_loader(synthetic_data.train, config.batch_size, shuffle=True))
+    assert seen == pytest.approx(learning_rates(config, steps).tolist())
 
 
 # --------------------------------------------------------------------------- train
@@ -173,7 +198,8 @@ def test_cache_dir_defaults_to_the_home_folder(monkeypatch, tmp_path):
 def test_train_runs_the_configured_epochs(synthetic_data, cpu):
     result = train(SMALL, synthetic_data, cpu)
     assert result.from_cache is False
-    assert result.history.epochs == 2 and not result.history.interrupted
+    assert result.history.epochs == 2
+    assert not result.history.interrupted
     assert result.history.val_acc[-1] > 0.3  # chance is 0.1
 
 
@@ -186,7 +212,8 @@ def test_train_builds_the_configured_model(synthetic_data, cpu):
 def test_train_with_a_one_cycle_schedule_completes(synthetic_data, cpu):
     # OneCycleLR raises if it is stepped more often than it was told, so this checks the step count too.
     history = train(replace(SMALL, schedule="onecycle"), synthetic_data, cpu).history
-    assert history.epochs == 2 and np.isfinite(history.train_loss).all()
+    assert history.epochs == 2
+    assert np.isfinite(history.train_loss).all()
 
 
 def test_augmentation_changes_training(synthetic_data, cpu):
@@ -305,7 +332,8 @@ def test_a_batch_as_large_as_the_training_set_is_allowed(synthetic_data, cpu):
 def test_train_or_load_saves_the_trained_model_and_its_history(synthetic_data, cache, cpu):
     result = train_or_load(SMALL, synthetic_data, cpu)
     path = SMALL.checkpoint_path(synthetic_data)
-    assert result.from_cache is False and path.is_file()
+    assert result.from_cache is False
+    assert path.is_file()
     payload = torch.load(path, weights_only=True)
     assert payload["history"] == result.history.as_dict()
     assert payload["config"]["batch_size"] == 50
@@ -334,7 +362,8 @@ def test_a_cached_model_prints_its_training_log(synthetic_data, cache, cpu, caps
 def test_an_interrupted_run_is_not_saved(synthetic_data, cache, cpu, ctrl_c_in_epoch):
     ctrl_c_in_epoch(2)
     result = train_or_load(SMALL, synthetic_data, cpu)
-    assert result.history.interrupted and result.history.epochs == 1
+    assert result.history.interrupted
+    assert result.history.epochs == 1
     assert not SMALL.checkpoint_path(synthetic_data).exists()
 
 
@@ -342,7 +371,8 @@ def test_after_an_interrupted_run_the_next_call_trains_again(synthetic_data, cac
     ctrl_c_in_epoch(1)
     assert train_or_load(SMALL, synthetic_data, cpu).history.interrupted
     result = train_or_load(SMALL, synthetic_data, cpu)
-    assert result.from_cache is False and result.history.epochs == 2
+    assert result.from_cache is False
+    assert result.history.epochs == 2
     assert SMALL.checkpoint_path(synthetic_data).is_file()
 
 
@@ -393,7 +423,8 @@ def test_a_failed_save_hands_the_trained_model_back_with_a_warning(synthetic_dat
     folder = SMALL.checkpoint_path(synthetic_data).parent
     with pytest.warns(CheckpointNotSavedWarning) as caught:
         result = train_or_load(SMALL, synthetic_data, cpu)
-    assert result.history.epochs == 2 and not result.from_cache
+    assert result.history.epochs == 2
+    assert not result.from_cache
     assert caught[0].filename == __file__  # the warning points at the caller's line
     assert str(caught[0].message) == (
         f"could not save the trained model in {folder} (No space left on device); it is returned, but it will be "
@@ -415,11 +446,17 @@ def test_a_checkpoint_path_that_is_a_folder_is_reported(synthetic_data, cache, c
 
 
 def edit_checkpoint(trained: TrainConfig, data: DataSplits, **changes) -> None:
-    """Rewrite the cached checkpoint of `trained` with some payload entries changed, as a hand edit would."""
+    """Rewrite the cached checkpoint of `trained` with some payload entries changed and sealed again.
+
+    That is a checkpoint lenet_utils could have written (an older version, another configuration copied
+    under this name): its digest holds, so what is checked is its content.
+    """
     path = trained.checkpoint_path(data)
     payload = torch.load(path, weights_only=True)
     payload.update(changes)
-    torch.save(payload, path)
+    buffer = io.BytesIO()
+    torch.save(payload, buffer)
+    path.write_bytes(seal(buffer.getvalue()))
 
 
 def test_a_checkpoint_copied_from_another_configuration_is_refused(synthetic_data, cache, cpu):
@@ -468,56 +505,63 @@ def test_a_checkpoint_with_the_history_of_fewer_epochs_is_refused(synthetic_data
         train_or_load(SMALL, synthetic_data, cpu)
 
 
-def test_a_stale_temporary_file_does_not_disturb_saving(synthetic_data, cache, cpu):
+def test_a_stale_temporary_file_of_a_dead_process_is_removed(synthetic_data, cache, cpu):
     path = SMALL.checkpoint_path(synthetic_data)
     path.parent.mkdir(parents=True)
-    stale = path.with_name(f".{path.name}.999-dead.tmp")  # left by a process killed while saving
+    stale = path.with_name(f".{path.name}.{_ended_pid()}-0badf00d.tmp")  # left by a process killed while saving
     stale.write_bytes(b"PK partial")
+    os.utime(stale, (time.time() - 600,) * 2)
     train_or_load(SMALL, synthetic_data, cpu)
+    assert not stale.exists()
     assert train_or_load(SMALL, synthetic_data, cpu).from_cache
 
 
-def test_a_damaged_cached_checkpoint_is_reported(synthetic_data, cache, cpu):
+def _ended_pid() -> int:
+    child = subprocess.Popen([sys.executable, "-c", "pass"])
+    child.wait()
+    return child.pid
+
+
+def flip_a_byte(path: Path) -> None:
+    """Change one byte in the middle of `path`, as a failing disk or a bad copy would."""
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0x01
+    path.write_bytes(bytes(data))
+
+
+@pytest.mark.parametrize("damage", ["flipped byte", "empty", "no digest"])
+def test_a_damaged_cached_checkpoint_is_moved_aside_and_trained_again(synthetic_data, cache, cpu, damage):
+    first = train_or_load(SMALL, synthetic_data, cpu)
     path = SMALL.checkpoint_path(synthetic_data)
-    path.parent.mkdir(parents=True)
-    path.write_bytes(b"")
-    with pytest.raises(CheckpointMismatchError, match=str(path)):
+    original = path.read_bytes()
+    if damage == "flipped byte":
+        flip_a_byte(path)
+    else:
+        path.write_bytes(b"" if damage == "empty" else original[: -len(seal(b""))])
+    damaged = path.read_bytes()
+    with pytest.warns(CheckpointRefusedWarning) as caught:
+        again = train_or_load(SMALL, synthetic_data, cpu)
+    assert len(caught) == 1
+    assert caught[0].filename == __file__
+    message = str(caught[0].message)
+    assert "\n" not in message
+    assert message.startswith(str(path))
+    assert message.endswith(f"; moved it aside to {path.name}.corrupt and training it again.")
+    assert not again.from_cache
+    assert again.history.epochs == first.history.epochs
+    assert path.with_name(f"{path.name}.corrupt").read_bytes() == damaged  # nothing is lost
+    assert train_or_load(SMALL, synthetic_data, cpu).from_cache  # the new checkpoint verifies
+
+
+def test_a_checkpoint_that_cannot_be_moved_aside_is_an_error_that_says_what_to_do(
+    synthetic_data, cache, cpu, monkeypatch
+):
+    train_or_load(SMALL, synthetic_data, cpu)
+    flip_a_byte(SMALL.checkpoint_path(synthetic_data))
+
+    def read_only(*args):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr("lenet_utils.checkpoint.os.replace", read_only)
+    with pytest.raises(CacheError, match=r"could not be moved aside \(Permission denied\); delete it, or set"):
         train_or_load(SMALL, synthetic_data, cpu)
-
-
-# --------------------------------------------------------------------------- runtime
-
-
-def draws() -> tuple:
-    return random.random(), np.random.rand(), torch.rand(1).item()
-
-
-def test_seed_everything_repeats_python_numpy_and_torch():
-    seed_everything(3)
-    first = draws()
-    seed_everything(3)
-    assert draws() == first
-    seed_everything(4)
-    assert draws() != first
-
-
-def test_pick_device_honours_an_explicit_choice():
-    assert pick_device("cpu") == torch.device("cpu")
-    assert pick_device("cuda:1") == torch.device("cuda", 1)
-
-
-def test_pick_device_falls_back_to_the_cpu(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: False)
-    assert pick_device() == torch.device("cpu")
-
-
-def test_pick_device_prefers_cuda(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
-    assert pick_device() == torch.device("cuda")
-
-
-def test_pick_device_uses_mps_without_cuda(monkeypatch):
-    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
-    monkeypatch.setattr(torch.backends.mps, "is_available", lambda: True)
-    assert pick_device() == torch.device("mps")

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+pytestmark = pytest.mark.slow  # every test starts Python processes that load PyTorch
+
 # Every child builds the same tiny data set, so it trains in well under a second once torch is imported.
 PRELUDE = """
 import json, os, sys, warnings
@@ -110,20 +112,23 @@ def train_or_load_in(folder: Path, mount: str | None = None, fill_after_training
 
 def test_a_full_disk_is_reported_before_training(tmp_path):
     outcome = train_or_load_in(tmp_path / "disk", mount="size=100k")
-    assert outcome["error"] == "CacheError" and not outcome["trained"]
+    assert outcome["error"] == "CacheError"
+    assert not outcome["trained"]
     assert f"cannot save checkpoints in {tmp_path / 'disk'} (No space left on device" in outcome["message"]
     assert "set LENET_CACHE" in outcome["message"]
 
 
 def test_a_read_only_cache_is_reported_before_training(tmp_path):
     outcome = train_or_load_in(tmp_path / "disk", mount="ro,size=1m")
-    assert outcome["error"] == "CacheError" and not outcome["trained"]
+    assert outcome["error"] == "CacheError"
+    assert not outcome["trained"]
     assert f"cannot save checkpoints in {tmp_path / 'disk'} (Read-only file system)" in outcome["message"]
 
 
 def test_a_disk_that_fills_during_training_keeps_the_model(tmp_path):
     outcome = train_or_load_in(tmp_path / "disk", mount="size=1m", fill_after_training=True)
-    assert outcome["trained"] and outcome["model"]
+    assert outcome["trained"]
+    assert outcome["model"]
     assert outcome["categories"] == ["CheckpointNotSavedWarning"]
     [warning] = outcome["warnings"]
     assert warning.startswith(f"could not save the trained model in {tmp_path / 'disk'} (No space left on device)")
@@ -132,7 +137,9 @@ def test_a_disk_that_fills_during_training_keeps_the_model(tmp_path):
 
 def test_a_checkpoint_on_a_tmpfs_is_saved_and_loaded(tmp_path):
     first = train_or_load_in(tmp_path / "disk", mount="size=2m")
-    assert first["trained"] and first["warnings"] == [] and len(first["files"]) == 1
+    assert first["trained"]
+    assert first["warnings"] == []
+    assert len(first["files"]) == 1
 
 
 # --------------------------------------------------------------------------- files that cannot be read
@@ -144,7 +151,8 @@ def test_an_unreadable_checkpoint_is_not_called_damaged(tmp_path):
     [checkpoint] = folder.iterdir()
     checkpoint.chmod(0)
     outcome = run_child(TRAIN_OR_LOAD, str(folder), unprivileged=True)
-    assert outcome["error"] == "CacheError" and not outcome["trained"]
+    assert outcome["error"] == "CacheError"
+    assert not outcome["trained"]
     assert outcome["message"].startswith(f"cannot read {checkpoint} (Permission denied)")
     assert "damaged" not in outcome["message"]
 
@@ -153,7 +161,7 @@ def test_an_unreadable_data_file_is_not_called_damaged(tmp_path, write_idx):
     labels = write_idx(tmp_path / "t10k-labels-idx1-ubyte", list(range(10)))
     labels.chmod(0)
     code = (
-        "from lenet_utils.data import read_idx\n"
+        "from lenet_utils.idx import read_idx\n"
         "try:\n    read_idx(sys.argv[1])\nexcept LenetError as exc:\n    report(message=str(exc))\n"
     )
     message = run_child(code, str(labels), unprivileged=True)["message"]
@@ -197,7 +205,8 @@ def test_ctrl_c_during_training_exits_130_without_an_accuracy():
     result = interrupt_cli("epoch 1/1000", "fast-data")
     assert result.returncode == 130
     assert "test accuracy" not in result.stdout
-    assert result.stderr.startswith("error: interrupted after ") and result.stderr.count("\n") == 1
+    assert result.stderr.startswith("error: interrupted after ")
+    assert result.stderr.count("\n") == 1
     assert "of 1000 epochs, so there is no test accuracy" in result.stderr
 
 
@@ -239,7 +248,8 @@ def test_two_processes_training_the_same_model_leave_one_valid_checkpoint(tmp_pa
         for _ in range(2)
     ]
     outcomes = [json.loads(child.communicate(timeout=300)[0].strip().splitlines()[-1]) for child in children]
-    assert all("error" not in outcome and outcome["warnings"] == [] for outcome in outcomes)
+    assert all("error" not in outcome for outcome in outcomes), outcomes
+    assert all(outcome["warnings"] == [] for outcome in outcomes), outcomes
     [checkpoint] = os.listdir(folder)
     assert checkpoint.endswith(".pt")
     assert not train_or_load_in(folder)["trained"]  # a third run loads it

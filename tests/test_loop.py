@@ -19,6 +19,7 @@ from lenet_utils import (
     predict,
     train_one_epoch,
 )
+from lenet_utils.loop import channels_last
 
 
 def adam(model, lr=1e-3):
@@ -34,16 +35,16 @@ def same_weights(a: dict, b: dict) -> bool:
 
 
 def interrupt_at_batch(n: int):
-    """A transform that lets n-1 batches through, then behaves like Ctrl-C."""
+    """An augmentation that lets n-1 batches through, then behaves like Ctrl-C."""
     calls = {"count": 0}
 
-    def transform(images):
+    def augment(images):
         calls["count"] += 1
         if calls["count"] == n:
             raise KeyboardInterrupt
         return images
 
-    return transform
+    return augment
 
 
 # --------------------------------------------------------------------------- train_one_epoch
@@ -51,7 +52,7 @@ def interrupt_at_batch(n: int):
 
 def test_epoch_loss_and_accuracy_are_means_over_images_not_batches(model, train_loader, synthetic_data, cpu):
     frozen = torch.optim.SGD(model.parameters(), lr=0.0)  # no update: every batch sees the same model
-    loss, acc = train_one_epoch(model, train_loader, frozen, cpu)
+    loss, acc = train_one_epoch(model, train_loader, optimizer=frozen, device=cpu)
     images, labels = synthetic_data.train.tensors
     with torch.no_grad():
         logits = model(images)
@@ -62,7 +63,7 @@ def test_epoch_loss_and_accuracy_are_means_over_images_not_batches(model, train_
 def tiny_batches(labels: list[int], batch_sizes: list[int], seed: int = 0) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """Batches of random 1x2x2 images with the given labels, cut into the given batch sizes (a loader stand-in)."""
     images = torch.randn(len(labels), 1, 2, 2, generator=torch.Generator().manual_seed(seed))
-    return list(zip(images.split(batch_sizes), torch.tensor(labels).split(batch_sizes)))
+    return list(zip(images.split(batch_sizes), torch.tensor(labels).split(batch_sizes), strict=True))
 
 
 def tiny_model(seed: int = 0) -> torch.nn.Sequential:
@@ -75,7 +76,7 @@ def test_epoch_matches_a_hand_written_sgd_loop_over_two_batches(cpu):
     model, reference = tiny_model(), tiny_model()
     optimizer = torch.optim.SGD(model.parameters(), lr=0.5)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
-    loss, acc = train_one_epoch(model, batches, optimizer, cpu, scheduler=scheduler)
+    loss, acc = train_one_epoch(model, batches, optimizer=optimizer, device=cpu, scheduler=scheduler)
     weights = list(reference.parameters())
     total_loss, correct, lr = 0.0, 0, 0.5
     for images, labels in batches:  # the reference: plain gradient descent, lr halved after every batch
@@ -83,12 +84,12 @@ def test_epoch_matches_a_hand_written_sgd_loop_over_two_batches(cpu):
         batch_loss = F.cross_entropy(logits, labels)
         grads = torch.autograd.grad(batch_loss, weights)
         with torch.no_grad():
-            for weight, grad in zip(weights, grads):
+            for weight, grad in zip(weights, grads, strict=True):
                 weight -= lr * grad
         lr /= 2
         total_loss += batch_loss.item() * len(labels)
         correct += (logits.argmax(1) == labels).sum().item()
-    for trained, expected in zip(model.parameters(), weights):
+    for trained, expected in zip(model.parameters(), weights, strict=True):
         assert torch.allclose(trained, expected, atol=1e-6)
     assert loss == pytest.approx(total_loss / 5, rel=1e-6)
     assert acc == correct / 5
@@ -101,7 +102,7 @@ def test_epoch_accuracy_counts_images_not_batches(cpu):
         model[1].weight.zero_()
         model[1].bias.copy_(torch.tensor([5.0, 0.0, 0.0]))
     batches = tiny_batches([0, 0, 0, 1, 1], [3, 2])
-    loss, acc = train_one_epoch(model, batches, torch.optim.SGD(model.parameters(), lr=0.0), cpu)
+    loss, acc = train_one_epoch(model, batches, optimizer=torch.optim.SGD(model.parameters(), lr=0.0), device=cpu)
     assert acc == 3 / 5  # a mean of the batch accuracies would give (1 + 0) / 2
     per_image = F.cross_entropy(
         torch.tensor([[5.0, 0.0, 0.0]]).expand(5, 3), torch.tensor([0, 0, 0, 1, 1]), reduction="none"
@@ -133,40 +134,48 @@ def test_a_finite_loss_that_explodes_stops_training(cpu, first, explodes):
     optimizer = torch.optim.SGD(model.parameters(), lr=0.0)
     if explodes:
         with pytest.raises(NonFiniteLossError, match=r"became 240 \(an untrained model starts near 2\.3\) at learn"):
-            train_one_epoch(model, batches, optimizer, cpu)
+            train_one_epoch(model, batches, optimizer=optimizer, device=cpu)
     else:
-        assert train_one_epoch(model, batches, optimizer, cpu)[0] == pytest.approx(200.0)
+        assert train_one_epoch(model, batches, optimizer=optimizer, device=cpu)[0] == pytest.approx(200.0)
 
 
 def test_a_huge_learning_rate_with_tanh_stops_although_the_loss_stays_finite(train_loader, val_loader, cpu):
     torch.manual_seed(0)
     model = lenet5("tanh")
     with pytest.raises(NonFiniteLossError, match=r"at learning rate 1e\+06; lower the learning rate and retrain\."):
-        fit(model, train_loader, val_loader, 3, adam(model, lr=1e6), cpu, log=lambda line: None)
+        fit(
+            model,
+            train_loader,
+            val_loader=val_loader,
+            epochs=3,
+            optimizer=adam(model, lr=1e6),
+            device=cpu,
+            log=lambda line: None,
+        )
 
 
 def test_epoch_updates_the_weights(model, train_loader, cpu):
     before = weights(model)
-    train_one_epoch(model, train_loader, adam(model), cpu)
+    train_one_epoch(model, train_loader, optimizer=adam(model), device=cpu)
     assert not same_weights(before, model.state_dict())
 
 
 def test_epoch_puts_the_model_in_training_mode(model, train_loader, cpu):
     model.eval()
-    train_one_epoch(model, train_loader, adam(model), cpu)
+    train_one_epoch(model, train_loader, optimizer=adam(model), device=cpu)
     assert model.training
 
 
-def test_epoch_applies_the_transform_to_every_batch(model, train_loader, cpu):
+def test_epoch_applies_the_augmentation_to_every_batch(model, train_loader, cpu):
     seen = []
-    train_one_epoch(model, train_loader, adam(model), cpu, transform=lambda x: seen.append(len(x)) or x)
+    train_one_epoch(model, train_loader, optimizer=adam(model), device=cpu, augment=lambda x: seen.append(len(x)) or x)
     assert seen == [75, 75, 50]
 
 
 def test_epoch_steps_the_scheduler_once_per_batch(model, train_loader, cpu):
     optimizer = adam(model, lr=1.0e-3)
     scheduler = torch.optim.lr_scheduler.StepLR(optimizer, step_size=1, gamma=0.5)
-    train_one_epoch(model, train_loader, optimizer, cpu, scheduler=scheduler)
+    train_one_epoch(model, train_loader, optimizer=optimizer, device=cpu, scheduler=scheduler)
     assert optimizer.param_groups[0]["lr"] == pytest.approx(1.0e-3 / 2**3)
 
 
@@ -175,25 +184,34 @@ def test_epoch_steps_the_scheduler_once_per_batch(model, train_loader, cpu):
 
 def test_nan_loss_stops_training_and_names_the_learning_rate(model, train_loader, cpu):
     with pytest.raises(NonFiniteLossError, match=r"became nan .* at learning rate 0\.001; lower the learning rate"):
-        train_one_epoch(model, train_loader, adam(model), cpu, transform=lambda x: x * float("nan"))
+        train_one_epoch(model, train_loader, optimizer=adam(model), device=cpu, augment=lambda x: x * float("nan"))
 
 
 def test_nan_loss_leaves_the_weights_finite(model, train_loader, cpu):
     before = weights(model)
     with pytest.raises(NonFiniteLossError):
-        train_one_epoch(model, train_loader, adam(model), cpu, transform=lambda x: x * float("nan"))
+        train_one_epoch(model, train_loader, optimizer=adam(model), device=cpu, augment=lambda x: x * float("nan"))
     assert same_weights(before, model.state_dict())  # the bad batch was never stepped on
 
 
 def test_non_finite_loss_error_is_a_lenet_and_floating_point_error():
-    assert issubclass(NonFiniteLossError, LenetError) and issubclass(NonFiniteLossError, FloatingPointError)
+    assert issubclass(NonFiniteLossError, LenetError)
+    assert issubclass(NonFiniteLossError, FloatingPointError)
 
 
 def test_a_huge_learning_rate_diverges_with_a_clear_error(train_loader, val_loader, cpu):
     torch.manual_seed(0)
     model = lenet5("relu")
     with pytest.raises(NonFiniteLossError, match=r"at learning rate 1e\+20"):
-        fit(model, train_loader, val_loader, 3, adam(model, lr=1e20), cpu, log=lambda line: None)
+        fit(
+            model,
+            train_loader,
+            val_loader=val_loader,
+            epochs=3,
+            optimizer=adam(model, lr=1e20),
+            device=cpu,
+            log=lambda line: None,
+        )
 
 
 # --------------------------------------------------------------------------- predict and evaluate
@@ -201,7 +219,8 @@ def test_a_huge_learning_rate_diverges_with_a_clear_error(train_loader, val_load
 
 def test_predict_returns_cpu_logits_and_labels_in_loader_order(model, val_loader, synthetic_data, cpu):
     logits, labels = predict(model, val_loader, cpu)
-    assert logits.shape == (100, 10) and logits.device.type == "cpu"
+    assert logits.shape == (100, 10)
+    assert logits.device.type == "cpu"
     assert not logits.requires_grad
     assert torch.equal(labels, synthetic_data.val.tensors[1])
     with torch.no_grad():
@@ -223,11 +242,43 @@ def test_evaluate_returns_mean_loss_and_accuracy(model, val_loader, cpu):
     assert 0.0 <= acc <= 1.0
 
 
+# --------------------------------------------------------------------------- channels_last
+
+
+def conv_weights_are_channels_last(model: torch.nn.Module) -> list[bool]:
+    # conv1's weights (one input channel) are laid out the same either way, so only the others can tell.
+    convs = [m for m in model.modules() if isinstance(m, torch.nn.Conv2d) and m.in_channels > 1]
+    return [m.weight.is_contiguous(memory_format=torch.channels_last) and not m.weight.is_contiguous() for m in convs]
+
+
+def test_channels_last_changes_the_layout_inside_and_restores_it_after(model, cpu):
+    before = {name: value.clone() for name, value in model.state_dict().items()}
+    with channels_last(model, cpu) as inside:
+        assert inside is model
+        assert all(conv_weights_are_channels_last(model))
+    assert not any(conv_weights_are_channels_last(model)), "the usual layout is back"
+    assert all(p.is_contiguous() for p in model.parameters())
+    assert all(torch.equal(value, before[name]) for name, value in model.state_dict().items()), "values kept"
+
+
+def test_channels_last_restores_the_layout_when_training_fails(model, cpu):
+    with pytest.raises(KeyboardInterrupt), channels_last(model, cpu):
+        raise KeyboardInterrupt
+    assert all(p.is_contiguous() for p in model.parameters())
+
+
+def test_channels_last_leaves_a_model_for_another_device_alone(model):
+    with channels_last(model, torch.device("cuda")):
+        assert not any(conv_weights_are_channels_last(model))
+
+
 # --------------------------------------------------------------------------- fit
 
 
 def test_fit_records_every_metric_once_per_epoch(model, train_loader, val_loader, cpu):
-    history = fit(model, train_loader, val_loader, 2, adam(model), cpu, log=lambda line: None)
+    history = fit(
+        model, train_loader, val_loader=val_loader, epochs=2, optimizer=adam(model), device=cpu, log=lambda line: None
+    )
     assert history.epochs == 2
     for values in (history.train_loss, history.train_acc, history.val_loss, history.val_acc, history.seconds):
         assert len(values) == 2
@@ -238,21 +289,26 @@ def test_fit_records_every_metric_once_per_epoch(model, train_loader, val_loader
 
 def test_fit_times_each_epoch_within_the_call(model, train_loader, val_loader, cpu):
     started = time.perf_counter()
-    history = fit(model, train_loader, val_loader, 2, adam(model), cpu, log=lambda line: None)
+    history = fit(
+        model, train_loader, val_loader=val_loader, epochs=2, optimizer=adam(model), device=cpu, log=lambda line: None
+    )
     assert 0 < sum(history.seconds) <= time.perf_counter() - started
 
 
 def test_fit_learns_the_synthetic_task(model, train_loader, val_loader, cpu):
-    history = fit(model, train_loader, val_loader, 3, adam(model), cpu, log=lambda line: None)
+    history = fit(
+        model, train_loader, val_loader=val_loader, epochs=3, optimizer=adam(model), device=cpu, log=lambda line: None
+    )
     assert history.train_loss[-1] < history.train_loss[0]
     assert history.val_acc[-1] > 0.5  # chance is 0.1
 
 
 def test_fit_logs_one_line_per_epoch(model, train_loader, val_loader, cpu):
     lines = []
-    fit(model, train_loader, val_loader, 2, adam(model), cpu, log=lines.append)
+    fit(model, train_loader, val_loader=val_loader, epochs=2, optimizer=adam(model), device=cpu, log=lines.append)
     assert len(lines) == 2
-    assert lines[0].startswith("epoch 1/2 | train loss ") and lines[1].startswith("epoch 2/2 | ")
+    assert lines[0].startswith("epoch 1/2 | train loss ")
+    assert lines[1].startswith("epoch 2/2 | ")
 
 
 def test_ctrl_c_keeps_the_finished_epochs(model, train_loader, val_loader, cpu):
@@ -260,11 +316,11 @@ def test_ctrl_c_keeps_the_finished_epochs(model, train_loader, val_loader, cpu):
     history = fit(
         model,
         train_loader,
-        val_loader,
-        3,
-        adam(model),
-        cpu,
-        transform=interrupt_at_batch(5),
+        val_loader=val_loader,
+        epochs=3,
+        optimizer=adam(model),
+        device=cpu,
+        augment=interrupt_at_batch(5),
         log=lines.append,
     )  # 3 batches per epoch: batch 5 is in epoch 2
     assert history.interrupted
@@ -277,14 +333,15 @@ def test_ctrl_c_in_the_first_epoch_gives_an_empty_interrupted_history(model, tra
     history = fit(
         model,
         train_loader,
-        val_loader,
-        2,
-        adam(model),
-        cpu,
-        transform=interrupt_at_batch(1),
+        val_loader=val_loader,
+        epochs=2,
+        optimizer=adam(model),
+        device=cpu,
+        augment=interrupt_at_batch(1),
         log=lambda line: None,
     )
-    assert history.interrupted and history.epochs == 0
+    assert history.interrupted
+    assert history.epochs == 0
 
 
 def test_fit_lets_a_non_finite_loss_through(model, train_loader, val_loader, cpu):
@@ -292,11 +349,11 @@ def test_fit_lets_a_non_finite_loss_through(model, train_loader, val_loader, cpu
         fit(
             model,
             train_loader,
-            val_loader,
-            2,
-            adam(model),
-            cpu,
-            transform=lambda x: x * float("inf"),
+            val_loader=val_loader,
+            epochs=2,
+            optimizer=adam(model),
+            device=cpu,
+            augment=lambda x: x * float("inf"),
             log=lambda line: None,
         )
 
@@ -316,12 +373,14 @@ def history() -> History:
 
 
 def test_history_counts_completed_epochs(history):
-    assert history.epochs == 2 and History().epochs == 0
+    assert history.epochs == 2
+    assert History().epochs == 0
 
 
 def test_history_round_trips_through_a_plain_dict(history):
     data = history.as_dict()
-    assert data["train_acc"] == [0.7, 0.8125] and data["interrupted"] is False
+    assert data["train_acc"] == [0.7, 0.8125]
+    assert data["interrupted"] is False
     assert History.from_dict(data) == history
 
 

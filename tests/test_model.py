@@ -99,7 +99,8 @@ def test_build_lenet_defaults_are_lenet5():
 
 def test_max_pooling_replaces_average_pooling():
     model = build_lenet(pool="max")
-    assert isinstance(model.max_pool1, nn.MaxPool2d) and isinstance(model.max_pool2, nn.MaxPool2d)
+    assert isinstance(model.max_pool1, nn.MaxPool2d)
+    assert isinstance(model.max_pool2, nn.MaxPool2d)
     assert not any(isinstance(m, nn.AvgPool2d) for m in model.modules())
     assert count_parameters(model) == LENET5_PARAMETERS
 
@@ -116,7 +117,8 @@ def test_batch_norm_follows_each_convolution():
 def test_dropout_precedes_both_fully_connected_layers():
     model = build_lenet(dropout=0.3)
     names = module_names(model)
-    assert names[names.index("fc1") - 1] == "dropout1" and names[names.index("fc2") - 1] == "dropout2"
+    assert names[names.index("fc1") - 1] == "dropout1"
+    assert names[names.index("fc2") - 1] == "dropout2"
     assert model.dropout1.p == model.dropout2.p == 0.3
     assert count_parameters(model) == LENET5_PARAMETERS
 

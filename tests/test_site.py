@@ -5,8 +5,9 @@ Each page of the table of contents is opened once in headless Debian Chromium, s
 below: no JavaScript console errors, no script from outside the site, every formula typeset by the
 site's own MathJax, every image loaded from a file of the site, every in-site link (and its
 #fragment) resolves, no unresolved glue, the tables of the prose and the display formulas fit a
-1280 px window's text column, a Colab button on every chapter pointing at that chapter's notebook in
-the repository, and a working search. A full-page screenshot of every page lands in _build/screenshots/.
+1280 px window's text column, a Colab button on every chapter pointing at that chapter's Colab edition
+(which the build writes into editions/ and the workflow pushes as the branch colab), and a working
+search. A full-page screenshot of every page lands in _build/screenshots/.
 
 Cheap checks that need no browser come first: every page was built, and every {glue} reference in
 the sources has a value, and every figure given alt text in a notebook was rendered on its page.
@@ -23,13 +24,13 @@ import time
 import nbformat
 import pytest
 from bs4 import BeautifulSoup
-from site_fixtures import (  # noqa: F401 (fixtures, used by name)
+from site_fixtures import (
     EXECUTED_DIR,
     REPO_ROOT,
     SCREENSHOT_DIR,
     SITE_DIR,
     WINDOW,
-    browser,
+    book_config,
     element_ids,
     expected_colab_url,
     html_file,
@@ -37,7 +38,6 @@ from site_fixtures import (  # noqa: F401 (fixtures, used by name)
     page_id,
     require_site,
     site_file_for_url,
-    site_url,
     source_file,
     toc_pages,
     wait_for_math,
@@ -59,6 +59,9 @@ GLUE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 def test_site_is_built():
     require_site()
+    index = BeautifulSoup((SITE_DIR / "index.html").read_text(encoding="utf-8"), "html.parser")
+    assert index.title is not None, "the front page has no <title>"
+    assert book_config()["title"] in index.title.get_text(), "the front page does not carry the book's title"
 
 
 @pytest.mark.parametrize("docname", PAGES, ids=page_id)
@@ -304,8 +307,8 @@ def test_chapter_launches_its_own_notebook_on_colab(visit, docname):
     links = visit(docname)["colab"]
     assert links, f"{docname}: no Colab launch button"
     assert set(links) == {expected}, f"{docname}: Colab links {links}, expected {expected}"
-    notebook = expected.split("/blob/", 1)[1].split("/", 1)[1]
-    assert (REPO_ROOT / notebook).is_file(), f"the Colab link names {notebook}, which is not in the repository"
+    notebook = expected.split("/blob/colab/", 1)[1]  # the workflow pushes _build/html/editions as the branch colab
+    assert (SITE_DIR / "editions" / notebook).is_file(), f"the Colab link names {notebook}, which was not built"
 
 
 def test_search_finds_results(browser, site_url):

@@ -12,7 +12,7 @@ tables, code and outputs) and the theme's chrome around it (header, sidebars, bu
   checked directly too: every image has real alt text (not empty, not a file name), headings go
   down one level at a time from a single h1, and every table has header cells.
 * Chrome: no critical or serious axe violation. The theme's own failures are fixed in the book's
-  templates (_templates/) and its Sphinx extension (_ext/book_site.py), not excused here.
+  templates (_templates/) and its Sphinx extension (booktools/sphinx_ext.py), not excused here.
 """
 
 from __future__ import annotations
@@ -22,14 +22,12 @@ import itertools
 import re
 
 import pytest
-from site_fixtures import (  # noqa: F401 (fixtures, used by name)
+from site_fixtures import (
     REPO_ROOT,
     SCREENSHOT_DIR,
-    browser,
     html_file,
     open_in_mode,
     page_id,
-    site_url,
     toc_pages,
     wait_for_math,
 )
@@ -134,7 +132,7 @@ def test_theme_has_no_serious_axe_violations(audit, docname, mode):
     chrome = audit(docname, mode)["chrome"]
     assert not chrome, (
         f"{docname} ({mode} mode): critical/serious accessibility violations in the theme around the content; "
-        f"fix them in _templates/ or _ext/book_site.py:\n{describe(chrome)}"
+        f"fix them in _templates/ or booktools/sphinx_ext.py:\n{describe(chrome)}"
     )
 
 
@@ -162,7 +160,9 @@ def test_every_image_has_real_alt_text(audit, docname):
 def test_headings_are_in_order(audit, docname):
     headings = audit(docname)["strict"]["headings"]
     levels = [h["level"] for h in headings]
-    assert levels and levels[0] == 1 and levels.count(1) == 1, f"{docname}: expected one h1 first, got {headings}"
+    assert levels, f"{docname}: no headings"
+    assert levels[0] == 1, f"{docname}: expected an h1 first, got {headings}"
+    assert levels.count(1) == 1, f"{docname}: expected one h1, got {headings}"
     skips = [
         f"h{a['level']} {a['text']!r} -> h{b['level']} {b['text']!r}"
         for a, b in itertools.pairwise(headings)

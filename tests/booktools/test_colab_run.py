@@ -1,22 +1,23 @@
-"""Every chapter notebook runs the way Colab runs it: alone, with lenet_utils as an installed package.
+"""Every chapter of the Colab edition runs the way Colab runs it: alone, with lenet_utils as an installed package.
 
 Colab opens one .ipynb with nothing around it: no repository checkout, no book/ folder, no
-lenet_utils source tree. Each test copies one notebook into an empty temporary folder and executes
-it there (kernel working directory = that folder) with a first cell injected that checks the
-conditions: lenet_utils is imported from site-packages (the venv installs it non-editable) and no
-folder of the repository is on sys.path (the virtual environment inside the checkout excepted). A
-notebook that reads a file of the repository by a relative path, or imports from a source tree,
-fails here.
+lenet_utils source tree. Each test copies one notebook of the Colab edition (what the site's Colab
+button opens) into an empty temporary folder and executes it there (kernel working directory = that
+folder) with a first cell injected that checks the conditions: lenet_utils is imported from
+site-packages and no folder of the repository is on sys.path (the virtual environment inside the
+checkout excepted). A notebook that reads a file of the repository by a relative path, or imports
+from a source tree, fails here. The notes a reader would see (lines that start with NOTE_PREFIX,
+printed where this run differs from the text) are counted, and shown with each chapter's run time.
 
 Checkpoints and data come from LENET_CACHE as the environment sets it (`make` points it at the
-checkout's .cache, so trained models are reused and this stays fast); the session-wide temporary
-cache that conftest.py installs for the unit tests is deliberately not used. Set LENET_CACHE to an
-empty folder to time the notebooks from scratch. Each notebook's run time is printed at the end.
+checkout's .cache, so trained models are reused and this stays fast; scripts/colab_env.sh points it
+at an empty folder, so every chapter runs cold); the session-wide temporary cache that conftest.py
+installs for the unit tests is deliberately not used.
 
 The kernel is this environment's own, unless LENET_COLAB_ENV names a virtual environment built by
 scripts/colab_env.sh (`make colab`): then the kernel is that environment's Python with Colab's packages,
-and an injected cell checks its Python and every package version against .ci/colab-pins.txt.
-(tests/test_install_cells.py checks what the install cell installs.)
+lenet_utils installed there by the chapter's own install line from a tag, and an injected cell checks
+its Python and every package version against .ci/colab-pins.txt.
 """
 
 from __future__ import annotations
@@ -30,17 +31,20 @@ from pathlib import Path
 
 import nbformat
 import pytest
+from edition_helpers import CHAPTERS
 from nbconvert.preprocessors import CellExecutionError, ExecutePreprocessor
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-NOTEBOOKS = sorted((REPO_ROOT / "book").glob("*.ipynb"))
+from booktools.chapters import ROOT as REPO_ROOT
+from lenet_utils.book import NOTE_PREFIX
+
+STEMS = [chapter.stem for chapter in CHAPTERS]
 # Read at import time, before conftest.py's session fixture swaps in a temporary cache for the unit tests.
 SHARED_CACHE = os.environ.get("LENET_CACHE") or str(REPO_ROOT / ".cache")
 TIMEOUT = 1800
 COLAB_ENV = os.environ.get("LENET_COLAB_ENV")  # set by scripts/colab_env.sh
 
 CHECK_CELL = """\
-# Injected by tests/test_colab_style.py: check that this notebook runs the way Colab runs it.
+# Injected by tests/booktools/test_colab_run.py: check that this notebook runs the way Colab runs it.
 def _check_like_colab(repo, workdir):
     import os, pathlib, sys
     import lenet_utils
@@ -60,14 +64,6 @@ del _check_like_colab
 """
 
 
-def notebook_id(path: Path) -> str:
-    return path.stem
-
-
-def test_there_are_chapter_notebooks():
-    assert NOTEBOOKS, f"no notebooks in {REPO_ROOT / 'book'}"
-
-
 def colab_pins() -> tuple[str, dict[str, str]]:
     """The Python version and the package versions that .ci/colab-pins.txt prescribes."""
     text = (REPO_ROOT / ".ci" / "colab-pins.txt").read_text(encoding="utf-8")
@@ -76,7 +72,7 @@ def colab_pins() -> tuple[str, dict[str, str]]:
 
 
 PINS_CELL = """\
-# Injected by tests/test_colab_style.py: check that the kernel has Colab's Python and packages.
+# Injected by tests/booktools/test_colab_run.py: check that the kernel has Colab's Python and packages.
 import importlib.metadata as _metadata, platform as _platform
 _python, _pins = PINS
 assert _platform.python_version().startswith(_python + "."), f"the kernel runs Python {_platform.python_version()}"
@@ -91,27 +87,46 @@ class _RunTimes:
 
     def __init__(self) -> None:
         self.seconds: dict[str, float] = {}
+        self.notes: dict[str, list[str]] = {}
 
     def pytest_terminal_summary(self, terminalreporter) -> None:
-        terminalreporter.section("notebooks run alone, Colab style")
+        terminalreporter.section("the Colab edition, each chapter alone in an empty folder")
         terminalreporter.write_line(f"kernel: {COLAB_ENV or sys.executable}")
         terminalreporter.write_line(f"LENET_CACHE={SHARED_CACHE}")
         for name, seconds in self.seconds.items():
-            terminalreporter.write_line(f"{name}: {seconds:.1f} s")
-        terminalreporter.write_line(f"total: {sum(self.seconds.values()):.1f} s")
+            terminalreporter.write_line(f"{name}: {seconds:.1f} s, {len(self.notes.get(name, []))} notes")
+            for note in self.notes.get(name, []):
+                terminalreporter.write_line(f"    {note}")
+        notes = sum(len(found) for found in self.notes.values())
+        terminalreporter.write_line(f"total: {sum(self.seconds.values()):.1f} s, {notes} notes a reader sees")
 
 
 @pytest.fixture(scope="module")
-def run_times(request) -> dict[str, float]:
+def run_times(request) -> _RunTimes:
     plugin = _RunTimes()
-    request.config.pluginmanager.register(plugin, "colab-style-run-times")
-    return plugin.seconds
+    request.config.pluginmanager.register(plugin, "colab-edition-run-times")
+    return plugin
 
 
-@pytest.mark.parametrize("path", NOTEBOOKS, ids=notebook_id)
-def test_notebook_runs_alone_like_colab(path, tmp_path, monkeypatch, run_times):
+def notes(notebook: nbformat.NotebookNode) -> list[str]:
+    """The notes a reader sees in the executed notebook."""
+    return [
+        line
+        for cell in notebook.cells
+        if cell.cell_type == "code"
+        for output in cell.outputs
+        if output.output_type == "stream"
+        for line in output.text.splitlines()
+        if line.startswith(NOTE_PREFIX)
+    ]
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("stem", STEMS)
+def test_colab_edition_runs_alone(stem, editions, tmp_path, monkeypatch, run_times):
     workdir = tmp_path / "colab"
     workdir.mkdir()
+    path = editions / "colab" / f"{stem}.ipynb"
     copy = Path(shutil.copy(path, workdir / path.name))
     notebook = nbformat.read(copy, as_version=4)
     source = CHECK_CELL.replace("REPO, WORKDIR", f"{str(REPO_ROOT)!r}, {str(workdir)!r}")
@@ -133,4 +148,5 @@ def test_notebook_runs_alone_like_colab(path, tmp_path, monkeypatch, run_times):
     except CellExecutionError as error:
         pytest.fail(f"{path.name} fails when run alone in an empty folder, as in Colab:\n{error}", pytrace=False)
     finally:
-        run_times[path.name] = time.perf_counter() - start
+        run_times.seconds[path.name] = time.perf_counter() - start
+        run_times.notes[path.name] = notes(notebook)

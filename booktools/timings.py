@@ -1,0 +1,94 @@
+"""The measured times that the teaching page, the plan and the handout quote, from ``book/_timings.json``.
+
+The reference run (``python -m booktools.reference``) writes each chapter's seconds there, from cold (every model
+trained) and with the checkpoints in place, with the machine; the lead adds the preparation times measured on
+the same machine::
+
+    {"chapters": {"01_data": {"cold_s": 20.1, "cached_s": 9.8}, ...},
+     "machine": "...", "threads": 2, "date": "2026-12-04",
+     "preparation": {"room_s": 250.0, "bundle_s": 12.0, "machine": "..."}}
+
+As a Sphinx extension (``local_extensions`` in ``_config.yml``) it hands these values to MyST as substitutions,
+so ``book/teaching.md`` writes ``{{ ch2_cached }}``; a value not measured yet reads "not measured yet".
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import nbformat
+
+from booktools.chapters import ROOT, chapters
+
+TIMINGS = ROOT / "book" / "_timings.json"
+MISSING = "not measured yet"
+READING_SPEED = 200  # words a minute: a careful first reading of technical prose
+WORD = re.compile(r"[A-Za-z0-9][\w'’.,%-]*")
+PAGES_THAT_QUOTE = ("book/teaching",)  # rebuilt whenever the build runs, since the JSON is not a Sphinx source
+
+
+def load(path: Path = TIMINGS) -> dict:
+    """The measurements, or an empty record when none has been made."""
+    return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def seconds(value: float | None) -> str:
+    """A duration as a reader wants it: "14 s", "3 min 20 s"."""
+    if value is None:
+        return MISSING
+    whole = round(value)
+    return f"{whole} s" if whole < 120 else f"{whole // 60} min {whole % 60:02d} s"
+
+
+def words(path: Path) -> int:
+    """The words of a chapter's prose (its markdown cells: text, exercises and written solutions)."""
+    notebook = nbformat.read(path, as_version=4)
+    return sum(len(WORD.findall(cell.source)) for cell in notebook.cells if cell.cell_type == "markdown")
+
+
+def substitutions(path: Path = TIMINGS, root: Path = ROOT) -> dict[str, str]:
+    """Every quoted time by name: ``chN_cold``, ``chN_cached``, ``chN_words``, ``chN_reading``, ``room_time``, ..."""
+    record = load(path)
+    measured = record.get("chapters", {})
+    values = {}
+    counted = 0
+    for chapter in chapters(root):
+        count = words(chapter.path)
+        values[f"ch{chapter.number}_words"] = f"{count:,}"
+        values[f"ch{chapter.number}_reading"] = f"{round(count / READING_SPEED)} min"
+        counted += count if chapter.number <= 4 else 0
+        times = measured.get(chapter.stem, {})
+        values[f"ch{chapter.number}_cold"] = seconds(times.get("cold_s"))
+        values[f"ch{chapter.number}_cached"] = seconds(times.get("cached_s"))
+    values["words_1_4"] = f"{counted:,}"
+    values["reading_1_4"] = f"{round(counted / READING_SPEED)} min"
+    values["reading_speed"] = str(READING_SPEED)
+    cold = [t.get("cold_s") for t in measured.values()]
+    cached = [t.get("cached_s") for t in measured.values()]
+    values["all_cold"] = seconds(sum(cold)) if cold and None not in cold else MISSING
+    values["all_cached"] = seconds(sum(cached)) if cached and None not in cached else MISSING
+    values["timing_machine"] = record.get("machine", MISSING)
+    values["timing_date"] = record.get("date", MISSING)
+    values["timing_threads"] = str(record.get("threads", MISSING))
+    preparation = record.get("preparation", {})
+    values["room_time"] = seconds(preparation.get("room_s"))
+    values["bundle_time"] = seconds(preparation.get("bundle_s"))
+    values["preparation_machine"] = preparation.get("machine", MISSING)
+    return values
+
+
+def _add_substitutions(app, config) -> None:
+    config.myst_substitutions = {**substitutions(), **(config.myst_substitutions or {})}
+
+
+def _outdated(app, env, added, changed, removed) -> list[str]:
+    return [name for name in PAGES_THAT_QUOTE if name in env.found_docs]
+
+
+def setup(app) -> dict:
+    """Sphinx entry point: the times as MyST substitutions, and the pages that quote them always rebuilt."""
+    app.connect("config-inited", _add_substitutions)
+    app.connect("env-get-outdated", _outdated)
+    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -1,0 +1,93 @@
+"""Checks for the exercises of chapter 2, LeNet-5 with tanh; counts and shapes come from the model itself."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ..model import lenet5
+from . import choice, exercise
+
+# The 1998 connection table of C3: how many of S2's six maps each group of C3's 16 maps sees.
+C3_TABLE = {3: 6, 4: 9, 6: 1}  # inputs seen -> number of maps
+# The trainable parameters per layer of the paper's LeNet-5 (its RBF output layer has none).
+PAPER_PARAMETERS = {"C1": 156, "S2": 12, "C3": 1_516, "S4": 32, "C5": 48_120, "F6": 10_164}
+
+
+@exercise("2.1")
+def check_2_1(answer: Any) -> str | None:
+    """(parameters of our conv2, parameters of conv2 with the 1998 connection table)."""
+    conv2 = lenet5("tanh").conv2
+    full = sum(p.numel() for p in conv2.parameters())
+    kernel = conv2.kernel_size[0] * conv2.kernel_size[1]
+    table = sum(seen * maps for seen, maps in C3_TABLE.items()) * kernel + conv2.out_channels
+    ours, paper = (int(v) for v in answer)
+    if ours == full - conv2.out_channels or paper == table - conv2.out_channels:
+        return "each of the 16 filters also has one bias: add 16"
+    if ours != full:
+        return "our conv2: 16 filters, each with one 5 × 5 kernel for every one of the 6 input maps, plus biases"
+    if paper != table:
+        return "with the table, add up the input maps all 16 filters see (6 × 3 + 9 × 4 + 1 × 6), times 25"
+    return None
+
+
+check_2_2 = exercise("2.2")(
+    choice(
+        "b",
+        {
+            "a": "what would tanh learn? It has no weights: print count_parameters(variant)",
+            "c": "nothing is removed from the network; an activation is added",
+            "d": "an activation keeps the shape of its input, so no later layer changes size",
+        },
+    )
+)
+
+check_2_3 = exercise("2.3")(
+    choice(
+        "b",
+        {
+            "a": "larger steps are not better steps: what happens when a step jumps past the minimum?",
+            "c": "Adam rescales each gradient, but the learning rate still sets the size of every step",
+            "d": "the network has the same weights to learn; only the step size changes",
+        },
+    )
+)
+
+
+@exercise("2.4")
+def check_2_4(answer: Any) -> str | None:
+    """The shape of conv3's output for one 36 × 36 image, (1, 120, h, w) or (120, h, w)."""
+    x = torch.zeros(1, 1, 36, 36)
+    with torch.no_grad():
+        for name, layer in lenet5("tanh").named_children():
+            x = layer(x)
+            if name == "conv3":
+                break
+    expected, got = tuple(x.shape), tuple(int(v) for v in answer)
+    if got in (expected, expected[1:]):
+        return None
+    if got[-2:] == (1, 1):
+        return "1 × 1 is what a 28 × 28 image gives; follow the side of a 36 × 36 image layer by layer"
+    return "a 5 × 5 convolution takes 4 off each side, pooling halves it rounding down: 36, 36, 18, 14, 7, ..."
+
+
+@exercise("2.5")
+def check_2_5(answer: Any) -> str | None:
+    """The three changes (in parameters) from the paper's LeNet-5 to ours, as a dict or a list of numbers."""
+    model = lenet5("tanh")
+    ours = sum(p.numel() for p in model.parameters())
+    per_layer = {name: sum(p.numel() for p in layer.parameters()) for name, layer in model.named_children()}
+    expected = sorted(
+        [
+            per_layer["conv2"] - PAPER_PARAMETERS["C3"],
+            -(PAPER_PARAMETERS["S2"] + PAPER_PARAMETERS["S4"]),
+            per_layer["fc2"],
+        ]
+    )
+    values = sorted(int(v) for v in (answer.values() if isinstance(answer, dict) else answer))
+    if values == expected:
+        return None
+    if sum(values) != ours - sum(PAPER_PARAMETERS.values()):
+        return f"the changes must add up to {ours:,} − {sum(PAPER_PARAMETERS.values()):,}; one is missing or wrong"
+    return "the sum is right, but not the parts: conv2 against C3, the pooling layers, and the output layer"

@@ -1,0 +1,1 @@
+"""Tests of the self-checking exercises, one file per chapter."""
