@@ -26,6 +26,7 @@ from nbconvert.preprocessors import CellExecutionError, ExecutePreprocessor
 from booktools.chapters import ROOT, chapters
 from lenet_utils.book import REFERENCE_ENV
 from lenet_utils.paths import cache_dir
+from lenet_utils.release import WEIGHTS_URL_ENV
 from lenet_utils.runtime import cpu_name
 
 METADATA_KEY = "lenet_reference"
@@ -53,12 +54,21 @@ def machine() -> str:
 def execute(path: Path, *, strict: bool) -> tuple[nbformat.NotebookNode, float]:
     """Run the notebook at `path` top to bottom in a fresh kernel; return it and its seconds."""
     notebook = nbformat.read(path, as_version=4)
-    os.environ[REFERENCE_ENV] = "1" if strict else "0"
-    os.environ["LENET_WEIGHTS_URL"] = "off"  # the reference run trains every model itself
     processor = ExecutePreprocessor(timeout=TIMEOUT, kernel_name="python3", record_timing=False)
-    started = time.perf_counter()
-    processor.preprocess(notebook, {"metadata": {"path": str(path.parent)}})
-    return notebook, time.perf_counter() - started
+    # The kernel inherits this process's environment; ours is restored afterwards.
+    saved = {name: os.environ.get(name) for name in (REFERENCE_ENV, WEIGHTS_URL_ENV)}
+    os.environ[REFERENCE_ENV] = "1" if strict else "0"
+    os.environ[WEIGHTS_URL_ENV] = "off"  # every model is trained here, none downloaded
+    try:
+        started = time.perf_counter()
+        processor.preprocess(notebook, {"metadata": {"path": str(path.parent)}})
+        return notebook, time.perf_counter() - started
+    finally:
+        for name, value in saved.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
 
 
 def _set_aside_checkpoints() -> Path | None:

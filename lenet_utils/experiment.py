@@ -192,7 +192,8 @@ def obtain(
             except OSError as exc:  # the disk filled up: training will say whether its checkpoint fits
                 released, where = None, f"the download could not be saved in {path.parent} ({exc.strerror})"
         if released is None:
-            print(f"training {path.name} here: {where}.")
+            if where:  # empty when fetching is off: the reader (or the reference run) asked for training
+                print(f"training {path.name} here: {where}.")
         else:
             print(f"downloaded the book's trained weights {path.name} from {where} (SHA-256 verified)")
             try:

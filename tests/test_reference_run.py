@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import nbformat
@@ -49,3 +51,22 @@ def test_the_code_digest_follows_the_code_cells(tmp_path):
     changed.cells.append(nbformat.v4.new_markdown_cell("prose does not change what the code printed"))
     changed.cells[0].source = "x = 1"
     assert reference.code_digest(changed) == before
+
+
+@pytest.mark.real_data
+def test_a_chapter_beside_a_cpu_hog_on_one_thread_runs_to_the_end(tmp_path, monkeypatch):
+    """A reader's run on a busy machine (one thread, a busy-loop beside it) trains, notes, and never crashes."""
+    chapter = next(c for c in reference.chapters() if c.stem == "02_lenet5_tanh")
+    monkeypatch.setenv("LENET_CACHE", str(tmp_path / "cache"))  # cold: the chapter trains its model
+    monkeypatch.setenv("OMP_NUM_THREADS", "1")
+    hog = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    try:
+        notebook, _ = reference.execute(chapter.path, strict=False)
+    finally:
+        hog.kill()
+        hog.wait()
+    printed = "\n".join(o.get("text", "") for c in notebook.cells if c.cell_type == "code" for o in c.outputs)
+    assert "epoch 5/5" in printed
+    for line in printed.splitlines():
+        if line.startswith(NOTE_PREFIX):
+            assert "The text says “" in line, f"a note that does not name its claim: {line}"

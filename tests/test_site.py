@@ -58,10 +58,16 @@ GLUE_KEY = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 
 def test_site_is_built():
+    """index.html sends the reader to the intro, and the intro carries the book's title."""
     require_site()
     index = BeautifulSoup((SITE_DIR / "index.html").read_text(encoding="utf-8"), "html.parser")
-    assert index.title is not None, "the front page has no <title>"
-    assert book_config()["title"] in index.title.get_text(), "the front page does not carry the book's title"
+    refresh = index.find("meta", attrs={"http-equiv": "Refresh"})
+    assert refresh is not None, "index.html does not send the reader to the first page"
+    first = SITE_DIR / refresh["content"].split("url=", 1)[1]
+    assert first.is_file(), f"index.html sends the reader to {first}, which was not built"
+    page = BeautifulSoup(first.read_text(encoding="utf-8"), "html.parser")
+    assert page.title is not None, f"{first.name} has no <title>"
+    assert book_config()["title"] in page.title.get_text(), f"{first.name} does not carry the book's title"
 
 
 @pytest.mark.parametrize("docname", PAGES, ids=page_id)
@@ -169,6 +175,14 @@ return {
     wide_formulas: Array.from(document.querySelectorAll('div.math mjx-container'))
         .filter(c => c.scrollWidth > c.clientWidth + 1)
         .map(c => ({width: c.scrollWidth, column: c.clientWidth, formula: c.textContent.trim().slice(0, 60)})),
+    // Code a reader sees (cell inputs and code in the prose, not outputs, which scroll by design) fits the column.
+    wide_code: Array.from(document.querySelectorAll('article.bd-article div.highlight pre'))
+        .filter(pre => !pre.closest('.cell_output') && pre.offsetParent !== null)
+        .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
+        .map(pre => ({width: pre.scrollWidth, column: pre.clientWidth,
+                      line: pre.textContent.split(String.fromCharCode(10)).reduce((a, b) => (b.length > a.length ? b : a), '')})),
+    code_blocks: Array.from(document.querySelectorAll('article.bd-article div.highlight pre'))
+        .filter(pre => !pre.closest('.cell_output') && pre.offsetParent !== null).length,
     // Tables the book writes in its prose (not notebook outputs, which scroll by design): they must fit.
     // The theme wraps each table in a scrolling box the width of the text column; a wider table is cut off.
     tables: Array.from(document.querySelectorAll('article.bd-article table'))
@@ -292,6 +306,13 @@ def test_prose_tables_fit_the_column(visit, docname):
     """A table written in the prose (the intro's results table) fits the text column of a laptop's window."""
     wide = [t for t in visit(docname)["tables"] if t["width"] > t["column"]]
     assert not wide, f"{docname}: tables wider than the {WINDOW[0]} px window's text column (cut off): {wide}"
+
+
+@pytest.mark.parametrize("docname", PAGES, ids=page_id)
+def test_visible_code_needs_no_sideways_scrolling(visit, docname):
+    """Every code block a reader sees fits the text column at 1280 px: no line's end hides behind a scroll bar."""
+    wide = visit(docname)["wide_code"]
+    assert not wide, f"{docname}: code blocks wider than the {WINDOW[0]} px window's text column: {wide}"
 
 
 @pytest.mark.parametrize("docname", PAGES, ids=page_id)
