@@ -180,7 +180,7 @@ return {
         .filter(pre => !pre.closest('.cell_output') && pre.offsetParent !== null)
         .filter(pre => pre.scrollWidth > pre.clientWidth + 1)
         .map(pre => ({width: pre.scrollWidth, column: pre.clientWidth,
-                      line: pre.textContent.split(String.fromCharCode(10)).reduce((a, b) => (b.length > a.length ? b : a), '')})),
+                      longest: Math.max(...pre.textContent.split(String.fromCharCode(10)).map(l => l.length))})),
     code_blocks: Array.from(document.querySelectorAll('article.bd-article div.highlight pre'))
         .filter(pre => !pre.closest('.cell_output') && pre.offsetParent !== null).length,
     // Tables the book writes in its prose (not notebook outputs, which scroll by design): they must fit.
