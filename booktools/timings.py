@@ -6,7 +6,7 @@ the same machine::
 
     {"chapters": {"01_data": {"cold_s": 20.1, "cached_s": 9.8}, ...},
      "machine": "...", "threads": 2, "date": "2026-12-04",
-     "preparation": {"room_s": 250.0, "bundle_s": 12.0, "machine": "..."}}
+     "preparation": {"room_s": 3.0, "room_train_s": 260.0, "bundle_s": 3.0, "unbundle_s": 3.0, "machine": "..."}}
 
 As a Sphinx extension (``local_extensions`` in ``_config.yml``) it hands these values to MyST as substitutions,
 so ``book/teaching.md`` writes ``{{ ch2_cached }}``; a value not measured yet reads "not measured yet".
@@ -74,7 +74,9 @@ def substitutions(path: Path = TIMINGS, root: Path = ROOT) -> dict[str, str]:
     values["timing_threads"] = str(record.get("threads", MISSING))
     preparation = record.get("preparation", {})
     values["room_time"] = seconds(preparation.get("room_s"))
+    values["room_train_time"] = seconds(preparation.get("room_train_s"))
     values["bundle_time"] = seconds(preparation.get("bundle_s"))
+    values["unbundle_time"] = seconds(preparation.get("unbundle_s"))
     values["preparation_machine"] = preparation.get("machine", MISSING)
     return values
 
