@@ -13,13 +13,10 @@ whole session, and tests that need an empty cache of their own use the ``cache``
 
 from __future__ import annotations
 
-import functools
 import gzip
-import http.server
 import shutil
 import struct
 import tempfile
-import threading
 import urllib.error
 from collections.abc import Iterator
 from pathlib import Path
@@ -28,7 +25,7 @@ import numpy as np
 import pytest
 import torch
 import torchvision.datasets
-from site_fixtures import CHROMEDRIVER, CHROMIUM, SITE_DIR, WINDOW, require_site
+from site_fixtures import CHROMEDRIVER, CHROMIUM, SITE_DIR, WINDOW, require_site, serve
 from torch.utils.data import TensorDataset
 
 import lenet_utils.data as data_module
@@ -268,31 +265,16 @@ def val_loader(synthetic_data: DataSplits):
 # (module scope: each site test module gets one server and one browser; helpers are in site_fixtures.py)
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """Serve the site without logging every request to the test output."""
-
-    def log_message(self, format: str, *args) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def site_url() -> Iterator[str]:
-    """Serve _build/html on 127.0.0.1 at a free port from a background thread; yield its base URL.
+    """The built site (_build/html) served on 127.0.0.1; its base URL.
 
     The pages are served over HTTP, not opened as file:// URLs, because the search page and the
     theme fetch files with JavaScript, which browsers refuse for file:// pages.
     """
     require_site()
-    handler = functools.partial(_QuietHandler, directory=str(SITE_DIR))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve(SITE_DIR) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

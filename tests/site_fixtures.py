@@ -8,8 +8,11 @@ it themselves, and a missing site fails them with a message that says how to bui
 
 from __future__ import annotations
 
+import contextlib
 import functools
+import http.server
 import re
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -170,3 +173,25 @@ def wait_for_page(driver, timeout: float = 30) -> None:
     WebDriverWait(driver, timeout).until(
         lambda d: d.execute_script("return Array.from(document.images).every(img => img.complete)")
     )
+
+
+class _QuietHandler(http.server.SimpleHTTPRequestHandler):
+    """Serve the site without logging every request to the test output."""
+
+    def log_message(self, format: str, *args) -> None:
+        pass
+
+
+@contextlib.contextmanager
+def serve(folder: Path) -> Iterator[str]:
+    """Serve `folder` on 127.0.0.1 at a free port from a background thread; yield its base URL."""
+    handler = functools.partial(_QuietHandler, directory=str(folder))
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    thread = threading.Thread(target=server.serve_forever, name="site-server", daemon=True)
+    thread.start()
+    try:
+        yield f"http://127.0.0.1:{server.server_address[1]}/"
+    finally:
+        server.shutdown()
+        server.server_close()
+        thread.join(timeout=5)

@@ -10,17 +10,14 @@ chapters tag. Both must show every slide with no JavaScript error, request nothi
 from __future__ import annotations
 
 import base64
-import functools
-import http.server
 import json
 import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import nbformat
 import pytest
-from site_fixtures import REPO_ROOT, SITE_DIR, wait_for_math
+from site_fixtures import REPO_ROOT, SITE_DIR, serve, wait_for_math
 
 from booktools import slides
 from booktools.chapters import chapters
@@ -173,24 +170,11 @@ def open_deck(driver, url: str) -> None:
     assert wait_for_math(driver), f"{url}: MathJax did not finish (is the site's _static/mathjax there?)"
 
 
-class _QuietHandler(http.server.SimpleHTTPRequestHandler):
-    def log_message(self, format: str, *args) -> None:
-        pass
-
-
 @pytest.fixture(scope="module")
 def fixture_url(fixture_site) -> Iterator[str]:
     """The fixture site served on 127.0.0.1 (as site_url serves the built one), so its requests are timed too."""
-    handler = functools.partial(_QuietHandler, directory=str(fixture_site))
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{server.server_address[1]}/"
-    finally:
-        server.shutdown()
-        server.server_close()
-        thread.join(timeout=5)
+    with serve(fixture_site) as url:
+        yield url
 
 
 @pytest.fixture(scope="module", params=["site", "fixture"])
