@@ -76,7 +76,7 @@ mutation: $(VENV)/.installed  ## mutation testing of lenet_utils against the fas
 	cd "$(MUTATION_DIR)" && "$(CURDIR)/$(BIN)/mutmut" run $(MUTANTS) && "$(CURDIR)/$(BIN)/mutmut" results
 
 $(VENV)/.installed: requirements.txt $(SOURCES)
-	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	test -x $(BIN)/python || "$(PYTHON)" -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt -c constraints.txt
 	$(BIN)/python -m pip install -q --no-deps --force-reinstall .  # installed, not editable: imported as in Colab
@@ -98,4 +98,4 @@ help:  ## list the targets and what each does
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  %-15s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
 clean:  ## remove the build (_build) and the files the edition generator wrote and nobody changed since
-	$(PYTHON) scripts/clean.py --build _build --edition student
+	"$(PYTHON)" scripts/clean.py --build _build --edition student
