@@ -72,6 +72,15 @@ def substitutions(path: Path = TIMINGS, root: Path = ROOT) -> dict[str, str]:
     values["timing_machine"] = record.get("machine", MISSING)
     values["timing_date"] = record.get("date", MISSING)
     values["timing_threads"] = str(record.get("threads", MISSING))
+    colab = record.get("colab", {})  # the Colab edition, each chapter alone and cold, on one thread (make colab)
+    for kind in ("cold", "weights"):
+        runs = colab.get(kind, {})
+        for chapter in chapters():
+            values[f"ch{chapter.number}_colab_{kind}"] = seconds(runs.get(chapter.path.name, {}).get("seconds"))
+        total = [run.get("seconds") for run in runs.values()]
+        values[f"colab_{kind}_total"] = seconds(sum(total)) if total else MISSING
+    values["colab_machine"] = colab.get("machine", MISSING)
+    values["colab_date"] = colab.get("date", MISSING)
     preparation = record.get("preparation", {})
     values["room_time"] = seconds(preparation.get("room_s"))
     values["room_train_time"] = seconds(preparation.get("room_train_s"))

@@ -44,11 +44,10 @@ def cpu_name() -> str:
     return platform.processor() or platform.machine()
 
 
-# Threads for training (measured by benchmarks/threads_under_load.py). PyTorch starts one thread per core, and
-# its threads wait for each other at every operation: when another program keeps one CPU busy, the thread that
-# shares it stalls all the others. On a 2-core machine an epoch took 15.5 s with 2 threads but 4.2 s with 1
-# beside one busy process (quiet: 3.1 s with 2). So training uses the CPUs nobody else is using, measured when
-# it starts.
+# Threads for training (benchmarks/threads_under_load.md). PyTorch starts one thread per core, and its threads
+# wait for each other at every operation: when another program keeps one CPU busy, the thread that shares it
+# stalls all the others. On 2 cores, beside one busy process, half an epoch took 6.7 s with 2 threads and 2.8 s
+# with 1 (quiet: 2.0 s with 2). So training uses the CPUs nobody else is using, measured when it starts.
 THREAD_ENV_VARS = ("OMP_NUM_THREADS", "MKL_NUM_THREADS")  # PyTorch honours both
 SAMPLE_SECONDS = 0.2  # long enough for 20 clock ticks per CPU, short beside an epoch
 _chosen_threads: int | None = None  # what training_threads() last set, to tell it from the user's choice

@@ -42,14 +42,13 @@ def hint_for(number: str, answer: Any) -> str | None:
         return f"your answer could not be checked ({problem}); compare its type and shape with the question"
 
 
-def verify(number: str, answer: Any) -> bool:
-    """Check an answer to exercise `number` ("2.1"): print "right" or a hint, and return whether it is right."""
+def verify(number: str, answer: Any) -> None:
+    """Check an answer to exercise `number` ("2.1"): print "right" or a hint (`hint_for` returns it instead)."""
     hint = hint_for(number, answer)
     if hint is None:
         print(f"✔ Exercise {number}: right.")
-        return True
-    print(f"✘ Exercise {number}: not yet. {hint}")
-    return False
+    else:
+        print(f"✘ Exercise {number}: not yet. {hint}")
 
 
 def choice(expected: str, hints: dict[str, str], default_hint: str = "reread the question's key idea") -> Check:

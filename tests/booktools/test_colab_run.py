@@ -22,6 +22,7 @@ its Python and every package version against .ci/colab-pins.txt.
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import shutil
@@ -99,6 +100,13 @@ class _RunTimes:
                 terminalreporter.write_line(f"    {note}")
         notes = sum(len(found) for found in self.notes.values())
         terminalreporter.write_line(f"total: {sum(self.seconds.values()):.1f} s, {notes} notes a reader sees")
+        record = os.environ.get("LENET_COLAB_TIMES")  # a file for the teaching page's Colab timings
+        if record:
+            times = {
+                stem: {"seconds": round(s, 1), "notes": len(self.notes.get(stem, []))}
+                for stem, s in self.seconds.items()
+            }
+            Path(record).write_text(json.dumps(times, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 @pytest.fixture(scope="module")

@@ -6,7 +6,7 @@ from collections.abc import Callable
 
 import pytest
 
-from lenet_utils.exercises import verify
+from . import checked
 
 
 @pytest.fixture
@@ -14,9 +14,9 @@ def right_then_wrong(capsys: pytest.CaptureFixture[str]) -> Callable[[str, objec
     """Check that `right` passes exercise `number` and that `wrong` fails it with `hint` in the feedback."""
 
     def check(number: str, right: object, wrong: object, hint: str) -> None:
-        assert verify(number, right)
+        assert checked(number, right)
         assert f"✔ Exercise {number}: right." in capsys.readouterr().out
-        assert not verify(number, wrong)
+        assert not checked(number, wrong)
         assert hint in capsys.readouterr().out
 
     return check

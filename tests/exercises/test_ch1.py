@@ -7,7 +7,9 @@ import pytest
 import torch
 
 from lenet_utils import CLASS_NAMES, DEFAULT_SEED, DEFAULT_VAL_SIZE, SPLIT_SIZES, train_val_indices
-from lenet_utils.exercises import ch1, verify
+from lenet_utils.exercises import ch1
+
+from . import checked
 
 
 @pytest.fixture
@@ -27,13 +29,13 @@ def brightness(images: torch.Tensor, labels: torch.Tensor, scale: float = 255) -
 
 
 def test_1_2_accepts_the_right_letter_and_explains_a_wrong_one(capsys: pytest.CaptureFixture[str]) -> None:
-    assert verify("1.2", "(a)")
-    assert not verify("1.2", "c")
+    assert checked("1.2", "(a)")
+    assert not checked("1.2", "c")
     assert "maximum" in capsys.readouterr().out
 
 
 def test_1_3_accepts_the_reference_solution(tiny_train, capsys: pytest.CaptureFixture[str]) -> None:
-    assert verify("1.3", brightness(*tiny_train))
+    assert checked("1.3", brightness(*tiny_train))
     assert "✔ Exercise 1.3: right." in capsys.readouterr().out
 
 
@@ -46,12 +48,12 @@ def test_1_3_accepts_the_reference_solution(tiny_train, capsys: pytest.CaptureFi
     ],
 )
 def test_1_3_hints_at_a_typical_mistake(tiny_train, mistake, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not verify("1.3", mistake(brightness(*tiny_train)))
+    assert not checked("1.3", mistake(brightness(*tiny_train)))
     assert hint in capsys.readouterr().out
 
 
 def test_1_3_notices_the_0_to_255_scale(tiny_train, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not verify("1.3", brightness(*tiny_train, scale=1))
+    assert not checked("1.3", brightness(*tiny_train, scale=1))
     assert "divide the pixels by 255" in capsys.readouterr().out
 
 
@@ -59,13 +61,13 @@ def test_1_4_accepts_the_overlap_of_the_two_validation_parts(capsys: pytest.Capt
     _, ours = train_val_indices(SPLIT_SIZES["train"], val_size=DEFAULT_VAL_SIZE, seed=DEFAULT_SEED)
     _, other = train_val_indices(SPLIT_SIZES["train"], val_size=DEFAULT_VAL_SIZE, seed=0)
     shared = len(set(ours.tolist()) & set(other.tolist()))
-    assert verify("1.4", shared)
-    assert not verify("1.4", shared / DEFAULT_VAL_SIZE)
+    assert checked("1.4", shared)
+    assert not checked("1.4", shared / DEFAULT_VAL_SIZE)
     assert "not their share" in capsys.readouterr().out
 
 
 def test_1_4_notices_the_training_parts_were_compared(capsys: pytest.CaptureFixture[str]) -> None:
-    assert not verify("1.4", 50_405)
+    assert not checked("1.4", 50_405)
     assert "validation parts, not in both training parts" in capsys.readouterr().out
 
 
@@ -73,5 +75,5 @@ def test_1_4_notices_the_training_parts_were_compared(capsys: pytest.CaptureFixt
 @pytest.mark.slow
 def test_1_3_on_the_real_training_images(real_splits, capsys: pytest.CaptureFixture[str]) -> None:
     ch1._training_images.cache_clear()
-    assert verify("1.3", brightness(*real_splits["train"]))
+    assert checked("1.3", brightness(*real_splits["train"]))
     assert brightness(*real_splits["train"]).index[[0, -1]].tolist() == ["Sandal", "Coat"]

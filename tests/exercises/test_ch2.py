@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from lenet_utils.exercises import verify
+from . import checked
 
 
 @pytest.mark.parametrize(
@@ -28,5 +28,5 @@ def test_right_answer_passes_and_wrong_one_gets_its_hint(
 
 
 def test_a_malformed_answer_gets_a_hint_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
-    assert not verify("2.1", 2_416)
+    assert not checked("2.1", 2_416)
     assert "could not be checked" in capsys.readouterr().out

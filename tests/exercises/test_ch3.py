@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from lenet_utils.exercises import verify
+from . import checked
 
 
 def relu3_outputs() -> torch.Tensor:
@@ -51,12 +51,12 @@ def test_right_answer_passes_and_wrong_one_gets_its_hint(
 )
 def test_dead_units_are_recounted_from_the_outputs(wrong, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
     outputs = relu3_outputs()
-    assert verify("3.4", (outputs, 2, 3))
+    assert checked("3.4", (outputs, 2, 3))
     assert "✔ Exercise 3.4: right." in capsys.readouterr().out
-    assert not verify("3.4", wrong(outputs))
+    assert not checked("3.4", wrong(outputs))
     assert hint in capsys.readouterr().out
 
 
 def test_a_malformed_answer_gets_a_hint_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
-    assert not verify("3.1", 1 / 64)
+    assert not checked("3.1", 1 / 64)
     assert "could not be checked" in capsys.readouterr().out

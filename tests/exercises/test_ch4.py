@@ -8,7 +8,8 @@ import torch
 from sklearn.metrics import confusion_matrix
 
 from lenet_utils import CLASS_NAMES
-from lenet_utils.exercises import verify
+
+from . import checked
 
 
 @pytest.fixture
@@ -23,9 +24,9 @@ def predictions() -> tuple[torch.Tensor, torch.Tensor]:
 
 def check(number: str, right, wrong, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
     """The right answer passes; the wrong one fails with `hint`."""
-    assert verify(number, right)
+    assert checked(number, right)
     assert f"✔ Exercise {number}: right." in capsys.readouterr().out
-    assert not verify(number, wrong)
+    assert not checked(number, wrong)
     assert hint in capsys.readouterr().out
 
 
@@ -48,7 +49,7 @@ def test_4_3_wants_the_16_most_confident_mistakes(predictions, capsys: pytest.Ca
     least = wrong[confidence[wrong].argsort()][:16]
     check("4.3", (most, probs, labels), (least, probs, labels), "sort the mistakes by confidence", capsys)
     right = torch.nonzero(pred == labels).squeeze(1)[:16]
-    assert not verify("4.3", (right, probs, labels))
+    assert not checked("4.3", (right, probs, labels))
     assert "classified correctly" in capsys.readouterr().out
 
 
@@ -59,11 +60,11 @@ def test_4_4_merges_exactly_the_four_upper_body_classes(capsys: pytest.CaptureFi
     with_dress = merge.clone()
     with_dress[CLASS_NAMES.index("Dress")] = CLASS_NAMES.index("T-shirt/top")
     check("4.4", merge, with_dress, "Dress, Trouser, Bag and the footwear keep labels", capsys)
-    assert not verify("4.4", np.arange(10))
+    assert not checked("4.4", np.arange(10))
     assert "must all get the same new label" in capsys.readouterr().out
 
 
 def test_4_5_is_one_minus_the_noise(capsys: pytest.CaptureFixture[str]) -> None:
     check("4.5", 0.95, 0.05, "share of bad labels", capsys)
-    assert not verify("4.5", 95)
+    assert not checked("4.5", 95)
     assert "fraction between 0 and 1" in capsys.readouterr().out

@@ -9,8 +9,9 @@ import pandas as pd
 import pytest
 
 from lenet_utils import count_parameters
-from lenet_utils.exercises import verify
 from lenet_utils.exercises.ch5 import FINAL_CONFIG, WIDTHS_5_2
+
+from . import checked
 
 # A tiny ablation table in the shape of the chapter's `results` (made-up accuracies).
 RESULTS = pd.DataFrame({"val accuracy": [0.858, 0.881, 0.893, 0.893], "train accuracy": [0.85, 0.87, 0.89, 0.88]})
@@ -53,7 +54,7 @@ def test_exercise_5_2s_widths_are_the_chapters() -> None:
 
 
 def test_a_malformed_answer_gets_a_hint_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
-    assert not verify("5.4", (RESULTS, [1.0]))
+    assert not checked("5.4", (RESULTS, [1.0]))
     assert "could not be checked" in capsys.readouterr().out
 
 
