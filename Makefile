@@ -40,7 +40,7 @@ student: $(VENV)/.installed  ## write the chapters without solutions, outputs or
 
 benchmark: $(VENV)/.installed system-data  ## time the original pipeline against lenet_utils and every chapter
 	$(BIN)/python benchmarks/epoch_pipeline.py
-	$(BIN)/python benchmarks/chapter_times.py
+	PYTHONPATH=. $(BIN)/python benchmarks/chapter_times.py  # it imports booktools, which is not installed
 
 # Preparing a room (book/teaching.md): every model the chapters use, trained or fetched from the book's release
 # into the cache without touching the chapters; then one file with the data and those checkpoints (and their

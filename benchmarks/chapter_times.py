@@ -13,8 +13,8 @@ page shows the run time each chapter measured for itself when the site was built
 second run. This script adds what the build cannot show, both times on your own machine. Figures
 are rendered as in the book (MPLBACKEND is removed from the kernel's environment).
 
-    .venv/bin/python benchmarks/chapter_times.py                # every chapter, cold then warm
-    .venv/bin/python benchmarks/chapter_times.py --warm-only    # warm only, with $LENET_CACHE as it is
+    PYTHONPATH=. .venv/bin/python benchmarks/chapter_times.py                # every chapter, cold then warm
+    PYTHONPATH=. .venv/bin/python benchmarks/chapter_times.py --warm-only    # warm only, with $LENET_CACHE as it is
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ import torch
 from machine_info import cpu_summary
 from nbconvert.preprocessors import ExecutePreprocessor
 
+from booktools.reference import environment
 from lenet_utils.paths import cache_dir
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -61,21 +62,12 @@ def title(path: Path) -> str:
 def run(path: Path, cache: Path) -> float:
     """Execute one notebook in a fresh kernel with LENET_CACHE=`cache`; return the wall-clock seconds."""
     notebook = nbformat.read(path, as_version=4)
-    saved = {name: os.environ.get(name) for name in ("LENET_CACHE", "MPLBACKEND")}
-    os.environ["LENET_CACHE"] = str(cache)
-    os.environ.pop("MPLBACKEND", None)  # render figures as the book does
-    try:
+    with environment(LENET_CACHE=str(cache), MPLBACKEND=None):  # no MPLBACKEND: figures render as in the book
         start = time.perf_counter()
         ExecutePreprocessor(timeout=TIMEOUT, kernel_name="python3").preprocess(
             notebook, {"metadata": {"path": str(path.parent)}}
         )
         return time.perf_counter() - start
-    finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
 
 
 def table(rows: list[tuple[str, str, float | None, float]], note: str) -> str:

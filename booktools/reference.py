@@ -17,6 +17,8 @@ import json
 import os
 import sys
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import nbformat
@@ -51,24 +53,34 @@ def machine() -> str:
     return f"{cpu_name()}, {os.cpu_count()} logical CPUs, {device}"
 
 
-def execute(path: Path, *, strict: bool) -> tuple[nbformat.NotebookNode, float]:
-    """Run the notebook at `path` top to bottom in a fresh kernel; return it and its seconds."""
-    notebook = nbformat.read(path, as_version=4)
-    processor = ExecutePreprocessor(timeout=TIMEOUT, kernel_name="python3", record_timing=False)
-    # The kernel inherits this process's environment; ours is restored afterwards.
-    saved = {name: os.environ.get(name) for name in (REFERENCE_ENV, WEIGHTS_URL_ENV)}
-    os.environ[REFERENCE_ENV] = "1" if strict else "0"
-    os.environ[WEIGHTS_URL_ENV] = "off"  # every model is trained here, none downloaded
+@contextmanager
+def environment(**values: str | None) -> Iterator[None]:
+    """Set (None: remove) environment variables for the kernels started inside; restore them afterwards."""
+    saved = {name: os.environ.get(name) for name in values}
     try:
-        started = time.perf_counter()
-        processor.preprocess(notebook, {"metadata": {"path": str(path.parent)}})
-        return notebook, time.perf_counter() - started
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
+        yield
     finally:
         for name, value in saved.items():
             if value is None:
                 os.environ.pop(name, None)
             else:
                 os.environ[name] = value
+
+
+def execute(path: Path, *, strict: bool) -> tuple[nbformat.NotebookNode, float]:
+    """Run the notebook at `path` top to bottom in a fresh kernel; return it and its seconds."""
+    notebook = nbformat.read(path, as_version=4)
+    processor = ExecutePreprocessor(timeout=TIMEOUT, kernel_name="python3", record_timing=False)
+    # Every model is trained here, none downloaded; the kernel inherits this environment.
+    with environment(**{REFERENCE_ENV: "1" if strict else "0", WEIGHTS_URL_ENV: "off"}):
+        started = time.perf_counter()
+        processor.preprocess(notebook, {"metadata": {"path": str(path.parent)}})
+        return notebook, time.perf_counter() - started
 
 
 def _set_aside_checkpoints() -> Path | None:
