@@ -58,18 +58,19 @@ def environment(**values: str | None) -> Iterator[None]:
     """Set (None: remove) environment variables for the kernels started inside; restore them afterwards."""
     saved = {name: os.environ.get(name) for name in values}
     try:
-        for name, value in values.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        _update_environment(values)
         yield
     finally:
-        for name, value in saved.items():
-            if value is None:
-                os.environ.pop(name, None)
-            else:
-                os.environ[name] = value
+        _update_environment(saved)
+
+
+def _update_environment(values: dict[str, str | None]) -> None:
+    """Set each variable of `values` to its value, or remove it where the value is None."""
+    for name, value in values.items():
+        if value is None:
+            os.environ.pop(name, None)
+        else:
+            os.environ[name] = value
 
 
 def execute(path: Path, *, strict: bool) -> tuple[nbformat.NotebookNode, float]:
