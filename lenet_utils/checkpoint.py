@@ -206,7 +206,13 @@ def load_checkpoint(path: str | os.PathLike, model: nn.Module, map_location: str
     """Load weights into `model` only if the checkpoint's architecture matches; return the whole payload."""
     path = Path(path)
     payload = _read(path, map_location)
-    if not isinstance(payload, dict) or payload.get("format") != FORMAT:
+    written_as = payload.get("format") if isinstance(payload, dict) else None
+    if isinstance(written_as, int) and written_as > FORMAT:
+        raise CheckpointMismatchError(
+            f"{path} was written by a newer lenet_utils (checkpoint format {written_as}; this one reads {FORMAT}); "
+            "upgrade lenet_utils to load it, or delete it and train again."
+        )
+    if written_as != FORMAT:
         raise CheckpointMismatchError(f"{path} was not written by lenet_utils; delete it and train again.")
     bad = _malformed(payload)
     if bad:

@@ -59,6 +59,12 @@ def test_a_shift_moves_content_by_at_most_max_shift(batch):
     assert (moves != 0).any(dim=1).sum().item() > 32  # most of the 25 possible offsets move the spot
 
 
+def test_a_shift_of_2_moves_by_every_offset_from_minus_2_to_2_in_both_directions(batch):
+    images = batch.repeat(4, 1, 1, 1)
+    moves = bright_spot(FlipShift(flip=False, max_shift=2, seed=0)(images)) - bright_spot(images)
+    assert set(moves[:, 0].tolist()) == set(moves[:, 1].tolist()) == {-2, -1, 0, 1, 2}
+
+
 def test_a_shift_fills_the_border_with_the_background(batch):
     out = FlipShift(flip=False, max_shift=3, seed=0)(batch)
     assert torch.equal(out.unique(), torch.tensor([-0.8, 2.0]))  # no zeros or other values padded in

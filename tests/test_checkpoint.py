@@ -397,6 +397,30 @@ def test_a_failed_overwrite_keeps_the_previous_checkpoint(saved, model, break_to
     assert_same_weights(target.state_dict(), original)
 
 
+@pytest.mark.parametrize("failing", ["write", "fsync", "replace"])
+def test_a_save_that_fails_after_the_temporary_file_was_made_removes_it(tmp_path, model, monkeypatch, failing):
+    def fail(*args, **kwargs):
+        raise OSError(28, "No space left on device")
+
+    if failing == "write":
+        monkeypatch.setattr(os, "fdopen", lambda fd, mode: os.close(fd) or fail())
+    else:
+        monkeypatch.setattr(os, failing, fail)
+    with pytest.raises(OSError, match="No space left"):
+        save_checkpoint(tmp_path / "model.pt", model)
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_temporary_file_reaches_the_disk_before_it_is_renamed(tmp_path, model, monkeypatch):
+    calls = []  # (what, inode of the file it was done to)
+    fsync, replace = os.fsync, os.replace
+    monkeypatch.setattr(os, "fsync", lambda fd: calls.append(("fsync", os.fstat(fd).st_ino)) or fsync(fd))
+    monkeypatch.setattr(os, "replace", lambda src, dst: calls.append(("replace", os.stat(src).st_ino)) or replace(src, dst))
+    save_checkpoint(tmp_path / "model.pt", model)
+    [(_, renamed)] = [call for call in calls if call[0] == "replace"]
+    assert ("fsync", renamed) in calls[: calls.index(("replace", renamed))]
+
+
 # --------------------------------------------------------------------------- leftovers of killed processes
 
 

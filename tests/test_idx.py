@@ -108,9 +108,10 @@ def test_read_idx_rejects_labels_above_nine(tmp_path, write_idx):
         read_idx(path)
 
 
-def test_read_idx_rejects_images_that_are_not_28_by_28(tmp_path, write_idx):
-    path = write_idx(tmp_path / "images", np.zeros((2, 32, 32), dtype=np.uint8))
-    with pytest.raises(CorruptDataError, match="32x32"):
+@pytest.mark.parametrize(("rows", "cols"), [(32, 32), (28, 32), (32, 28)])
+def test_read_idx_rejects_images_that_are_not_28_by_28(tmp_path, write_idx, rows, cols):
+    path = write_idx(tmp_path / "images", np.zeros((2, rows, cols), dtype=np.uint8))
+    with pytest.raises(CorruptDataError, match=f"{rows}x{cols}"):
         read_idx(path)
 
 

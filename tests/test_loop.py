@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import time
+from collections.abc import Callable
 
 import pytest
 import torch
@@ -19,6 +20,7 @@ from lenet_utils import (
     predict,
     train_one_epoch,
 )
+from lenet_utils import loop
 from lenet_utils.loop import channels_last
 
 
@@ -293,6 +295,26 @@ def test_fit_times_each_epoch_within_the_call(model, train_loader, val_loader, c
         model, train_loader, val_loader=val_loader, epochs=2, optimizer=adam(model), device=cpu, log=lambda line: None
     )
     assert 0 < sum(history.seconds) <= time.perf_counter() - started
+
+
+def test_an_epochs_seconds_include_its_validation(model, train_loader, val_loader, cpu, monkeypatch):
+    """On a clock that only training (10 s) and validation (100 s) advance, each epoch lasts 110 s."""
+    clock = [0.0]
+
+    def advancing(seconds: float, step: Callable) -> Callable:
+        def timed(*args, **kwargs):
+            clock[0] += seconds
+            return step(*args, **kwargs)
+
+        return timed
+
+    monkeypatch.setattr(loop.time, "perf_counter", lambda: clock[0])
+    monkeypatch.setattr(loop, "train_one_epoch", advancing(10, loop.train_one_epoch))
+    monkeypatch.setattr(loop, "evaluate", advancing(100, loop.evaluate))
+    history = fit(
+        model, train_loader, val_loader=val_loader, epochs=2, optimizer=adam(model), device=cpu, log=lambda line: None
+    )
+    assert history.seconds == [110.0, 110.0]
 
 
 def test_fit_learns_the_synthetic_task(model, train_loader, val_loader, cpu):
