@@ -280,6 +280,12 @@ def test_a_torch_file_not_written_by_lenet_utils_is_refused(tmp_path, content):
         load_checkpoint(path, fresh())
 
 
+def test_a_checkpoint_of_a_newer_format_asks_for_a_newer_lenet_utils(tmp_path, model):
+    path = save_sealed(_payload(model, format=2), tmp_path / "newer.pt")
+    with pytest.raises(CheckpointMismatchError, match="written by a newer lenet_utils.*upgrade lenet_utils"):
+        load_checkpoint(path, fresh())
+
+
 def test_a_bare_state_dict_is_refused(tmp_path, model):
     path = save_sealed(model.state_dict(), tmp_path / "state_dict.pt")
     with pytest.raises(CheckpointMismatchError, match="not written by lenet_utils"):
