@@ -1,12 +1,12 @@
-"""The slides of the 90-minute session: the chapters' cells tagged ``slide`` as one offline reveal.js deck.
+"""The slides of the 90-minute session: an offline reveal.js deck made from the chapters, with speaker notes.
 
-``python -m booktools.slides`` (run by ``make book`` after the site is built) reads every chapter in the order of
-``_toc.yml`` and writes ``_build/html/slides/index.html``: a title slide, the session plan's agenda (from the
-table in ``book/teaching.md``), then per chapter a title slide and one slide per tagged cell. A markdown cell
-becomes one slide, its glue roles replaced by the values of the committed outputs; a code cell shows its code
-(unless it draws a figure or hides its input) and its outputs: images inline as base64 PNG with the figure's
-alt text and caption, text and tables as they are. reveal.js is copied from ``node_modules`` next to the deck
-and formulas use the site's own MathJax, so the deck needs no network.
+``python -m booktools.slides`` (run by ``make book`` after the site is built) writes
+``_build/html/slides/index.html``. ``booktools/slides/deck.yml`` says which chapter cells make the slides,
+block by block of the session plan in ``book/teaching.md``; the content comes from the chapters through
+``booktools.session`` (text, formulas and tables rendered by ``booktools.myst``, figures and printouts from the
+committed outputs), and every slide's speaker notes hold its block's minutes and the teaching page's talking
+points for them. reveal.js and its notes plugin are copied from ``node_modules``, formulas use the site's own
+MathJax: the deck needs no network. ``S`` opens the speaker view, ``Esc`` the overview.
 """
 
 from __future__ import annotations
@@ -16,274 +16,157 @@ import html
 import re
 import shutil
 import sys
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
+import jinja2
 import nbformat
 
-from booktools.chapters import ROOT, Chapter, chapters
-from booktools.myst_text import Renderer, glue_values
+from booktools.chapters import ROOT
+from booktools.myst import RenderError, load_yaml
+from booktools.session import Session
 
-SLIDE_TAG = "slide"
 SITE = ROOT / "_build" / "html"
+TEMPLATES = Path(__file__).parent / "slides"
+PLAN = TEMPLATES / "deck.yml"
 REVEAL_PACKAGE = ROOT / "node_modules" / "reveal.js"
-REVEAL_FILES = ("dist/reveal.js", "dist/reveal.css", "dist/theme/white.css", "LICENSE")
+REVEAL_FILES = ("dist/reveal.js", "dist/reveal.css", "dist/theme/white.css", "dist/plugin/notes.js", "LICENSE")
 MATHJAX = Path("_static") / "mathjax" / "tex-mml-chtml.js"  # where the site's Sphinx extension puts it
-TEACHING = ROOT / "book" / "teaching.md"
-HIDDEN_INPUT_TAGS = {"remove-input", "hide-input"}
-# pandas writes an empty <th> in a table's corner; an empty header cell heads nothing (axe: empty-table-header).
-EMPTY_HEADER = re.compile(r"<th>\s*</th>")
+NBVAL_COMMENT = re.compile(r"^# NBVAL_\w+[ \t]*\n?", re.M)
+EMPTY_HEADER = re.compile(r"<th>\s*</th>")  # pandas' empty corner cell heads nothing (axe: empty-table-header)
 
 
 @dataclass(frozen=True)
 class Slide:
-    """One slide: its HTML and where it came from (for error messages and the count per chapter)."""
+    """One slide: its title and body (HTML), its speaker notes (HTML) and its kind (a CSS class)."""
 
-    html: str
-    chapter: int | None = None
-    source: str = ""
-
-
-def _tags(cell: nbformat.NotebookNode) -> set[str]:
-    return set(cell.get("metadata", {}).get("tags", []))
+    title: str
+    body: str
+    notes: str
+    kind: str = "text"
 
 
-def chapter_title(notebook: nbformat.NotebookNode) -> str:
-    """The text of the chapter's first level-1 heading."""
-    for cell in notebook.cells:
-        if cell.cell_type == "markdown":
-            match = re.search(r"^#\s+(.+)$", cell.source, re.MULTILINE)
-            if match:
-                return match.group(1).strip()
-    return "Untitled chapter"
-
-
-def _image_alt(cell: nbformat.NotebookNode) -> tuple[str, str]:
-    """The alt text and caption that the chapter gives a figure cell (myst-nb's cell metadata)."""
-    mystnb = cell.get("metadata", {}).get("mystnb", {})
-    alt = (mystnb.get("image", {}) or {}).get("alt", "") or ""
-    caption = (mystnb.get("figure", {}) or {}).get("caption", "") or ""
-    return alt.strip(), caption.strip()
-
-
-def render_outputs(cell: nbformat.NotebookNode, renderer: Renderer, where: str) -> str:
-    """The HTML of a code cell's outputs: figures with alt text and caption, tables, printed text."""
-    alt, caption = _image_alt(cell)
-    parts = []
+def outputs(session: Session, cell: nbformat.NotebookNode) -> tuple[str, str]:
+    """A code cell's outputs as HTML (figures with alt text and caption, tables, printed text), and their kind."""
+    parts, kind = [], "output"
     for output in cell.get("outputs", []):
-        kind = output.get("output_type")
-        if kind == "stream":
-            if output.get("name") == "stdout":
-                parts.append(f'<pre class="output">{html.escape(output.get("text", ""))}</pre>')
-            continue
         data = output.get("data", {})
-        if kind not in ("display_data", "execute_result") or any(k.startswith("application/papermill") for k in data):
+        if output.get("output_type") == "stream" and output.get("name") == "stdout":
+            parts.append(f"<pre>{html.escape(output.text)}</pre>")
+        elif any(key.startswith("application/papermill") for key in data):
             continue
-        if "image/png" in data:
+        elif "image/png" in data:
+            alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "").strip()
             if not alt:
-                raise SystemExit(
-                    f"error: {where} shows an image without alt text; give the cell the metadata "
-                    "mystnb.image.alt (as the site's figures have) so the slide can describe it."
-                )
-            png = "".join(data["image/png"]).replace("\n", "")
-            figure = f'<img src="data:image/png;base64,{png}" alt="{html.escape(alt)}">'
-            if caption:
-                figure += f"<figcaption>{renderer.inline(caption)}</figcaption>"
-            parts.append(f"<figure>{figure}</figure>")
+                raise RenderError(f"cell {cell.id} shows an image without alt text; give it mystnb.image.alt")
+            png = "".join(data["image/png"].split())
+            caption = session.html(session.captions.get(cell.id, ""))
+            parts.append(f'<figure><img src="data:image/png;base64,{png}" alt="{html.escape(alt)}">')
+            parts.append(f"<figcaption>{caption}</figcaption></figure>")
+            kind = "figure"
         elif "text/html" in data:
-            table = EMPTY_HEADER.sub("<td></td>", "".join(data["text/html"]))
-            parts.append(f'<div class="output">{table}</div>')
+            parts.append(EMPTY_HEADER.sub("<td></td>", re.sub(r"<style.*?</style>", "", data["text/html"], flags=re.S)))
         elif "text/plain" in data:
-            parts.append(f'<pre class="output">{html.escape("".join(data["text/plain"]))}</pre>')
-    return "\n".join(parts)
+            parts.append(f"<pre>{html.escape(data['text/plain'])}</pre>")
+    return "\n".join(parts), kind
 
 
-def cell_slide(cell: nbformat.NotebookNode, renderer: Renderer, where: str) -> str:
-    """The inner HTML of the slide made from one tagged cell."""
-    if cell.cell_type == "markdown":
-        levels = [len(m) for m in re.findall(r"^(#+)\s", cell.source, re.MULTILINE)]
-        return renderer.block(cell.source, shift_headings=2 - min(levels, default=2))  # a slide's title is an h2
-    body = render_outputs(cell, renderer, where)
-    draws = "<figure>" in body
-    if not draws and not _tags(cell) & HIDDEN_INPUT_TAGS:
-        code = "\n".join(line for line in cell.source.splitlines() if line.strip() != "# NBVAL_CHECK_OUTPUT")
-        body = f'<pre class="code"><code>{html.escape(code)}</code></pre>\n{body}'
-    return body
+def content(session: Session, entry: dict) -> Slide:
+    """The title, body and kind of the slide a plan entry asks for (its notes are added by the block)."""
+    picks = entry.get("blocks")
+    if "exercise" in entry:
+        title, question = session.exercise(str(entry["exercise"]))
+        return Slide(session.inline(title), session.html(question, picks), "", "exercise")
+    if "teaching" in entry:
+        body = session.html(session.section(entry["teaching"]), picks)
+        return Slide(html.escape(entry.get("title", entry["teaching"])), body, "")
+    cell_id = str(entry.get("cell", ""))
+    if cell_id in session.code:
+        cell, show = session.code[cell_id], entry.get("show", ["output"])
+        code = f"<pre><code>{html.escape(NBVAL_COMMENT.sub('', cell.source))}</code></pre>" if "code" in show else ""
+        body, kind = outputs(session, cell) if "output" in show else ("", "code")
+        body = code + body
+    else:
+        body, kind = session.html(session.cell(cell_id), picks), "text"
+    title = entry.get("title") or session.headings.get(cell_id)
+    if not title:
+        raise RenderError(f"{PLAN.name}: the slide of cell {cell_id} has no title; give it one with `title:`")
+    return Slide(session.inline(title), body, "", kind)
 
 
-def chapter_slides(chapter: Chapter) -> list[Slide]:
-    """A title slide for the chapter and one slide per cell tagged ``slide``, in the chapter's order."""
-    notebook = nbformat.read(chapter.path, as_version=4)
-    renderer = Renderer(glue_values(notebook), chapter.stem)
-    title = renderer.inline(chapter_title(notebook))
-    page = f"../book/{chapter.stem}.html"
-    slides = [
-        Slide(
-            f'<p class="kicker">Chapter {chapter.number}</p><h2>{title}</h2>'
-            f'<p class="small">On the site: <a href="{page}">{page.removeprefix("../")}</a></p>',
-            chapter.number,
-            f"{chapter.path.name} (title)",
-        )
+def notes(session: Session, names: list[str]) -> str:
+    """Speaker notes from chapter cells (by id) and sections of the teaching page (by heading)."""
+    return "\n".join(session.html(session.text[name] if name in session.text else session.section(name)) for name in names)
+
+
+def slides(session: Session, plan: dict, title: str) -> list[Slide]:
+    """Every slide of the deck: title, agenda, each block's opening slide and its slides, and the closing slide."""
+    rows = session.plan()
+    header, by_minutes = rows[0], {row[0]: row for row in rows[1:]}
+    opening = notes(session, plan.get("opening_notes", []))
+    agenda = "".join(f"<tr><td>{session.inline(r[0])}</td><td>{session.inline(r[1])}</td></tr>" for r in rows[1:])
+    deck = [
+        Slide(html.escape(title), f"<p>{html.escape(plan['subtitle'])}</p>", opening, "title"),
+        Slide("Today's session", f"<table><tbody>{agenda}</tbody></table>", opening, "agenda"),
     ]
-    for index, cell in enumerate(notebook.cells):
-        if SLIDE_TAG in _tags(cell):
-            where = f"{chapter.path.name} cell {index}"
-            slides.append(Slide(cell_slide(cell, renderer, where), chapter.number, where))
-    return slides
-
-
-def plan_rows(teaching: Path = TEACHING) -> list[list[str]]:
-    """The rows of the session plan's table in the teaching page (the first table under "The session plan")."""
-    text = teaching.read_text(encoding="utf-8")
-    section = text.split("## The session plan", 1)[-1]
-    rows = []
-    for line in section.splitlines():
-        if line.startswith("|"):
-            cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if not all(set(c) <= set("-: ") for c in cells):
-                rows.append(cells)
-        elif rows:
-            break
-    return rows
-
-
-def agenda_slide(renderer: Renderer, teaching: Path = TEACHING) -> Slide:
-    """The agenda of the session: minutes and block of every row of the teaching page's plan."""
-    rows = plan_rows(teaching)
-    items = "".join(
-        f'<tr><td class="minutes">{renderer.inline(r[0])}</td><td>{renderer.inline(r[1])}</td></tr>' for r in rows[1:]
+    for block in plan["blocks"]:
+        row = by_minutes.get(block["minutes"])
+        if row is None:
+            raise RenderError(f"{PLAN.name} names the block {block['minutes']!r}, which book/teaching.md's plan lacks")
+        facts = "".join(f"<dt>{session.inline(h)}</dt><dd>{session.inline(c)}</dd>" for h, c in zip(header, row))
+        talk = f"<p><strong>{session.inline(row[0])} min: {session.inline(row[1])}</strong></p>"
+        talk += session.html(session.section(row[0]))
+        deck.append(Slide(session.inline(row[1]), f"<dl>{facts}</dl>", talk, "divider"))
+        for entry in block["slides"]:
+            made = content(session, entry)
+            deck.append(Slide(made.title, made.body, talk + notes(session, entry.get("notes", [])), made.kind))
+    chapters = "".join(
+        f'<li><a href="../book/{c.stem}.html">{session.inline(session.titles[c.number])}</a></li>'
+        for c in session.chapters
     )
-    return Slide(
-        "<h2>Today's session</h2>"
-        f'<table class="agenda"><thead><tr><th scope="col">minutes</th><th scope="col">block</th></tr></thead>'
-        f"<tbody>{items}</tbody></table>",
-        None,
-        "teaching.md (plan)",
-    )
-
-
-PAGE = """<!DOCTYPE html>
-<html lang="en">
-<head>
-<meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>{title}: slides for a 90-minute session</title>
-<link rel="icon" href="data:,">
-<link rel="stylesheet" href="reveal/dist/reveal.css">
-<link rel="stylesheet" href="reveal/dist/theme/white.css">
-<style>
-.visually-hidden {{ position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }}
-html, body, main {{ height: 100%; margin: 0; }}
-.reveal {{ font-size: 30px; }}
-.reveal h2 {{ font-size: 1.5em; }}
-.reveal h3, .reveal h4 {{ font-size: 1.15em; }}
-.reveal .slides section {{ text-align: left; }}
-.reveal .kicker {{ color: #444; margin-bottom: 0; }}
-.reveal .small {{ font-size: 0.6em; }}
-.reveal a {{ color: #0645ad; text-decoration: underline; }}
-.reveal pre {{ width: 100%; box-shadow: none; font-size: 0.55em; margin: 0.3em 0; }}
-.reveal pre code, .reveal pre.output {{ white-space: pre-wrap; word-break: break-word; max-height: none;
-  background: #f4f4f4; color: #1a1a1a; padding: 0.4em; overflow: visible; }}
-.reveal figure {{ margin: 0; text-align: center; }}
-.reveal figure img {{ max-height: 520px; max-width: 100%; margin: 0; }}
-.reveal figcaption {{ font-size: 0.5em; color: #333; }}
-.reveal table {{ font-size: 0.55em; margin: 0.3em 0; }}
-.reveal table.agenda {{ font-size: 0.8em; }}
-.reveal .output table {{ font-size: 0.6em; }}
-.reveal blockquote {{ width: 100%; box-shadow: none; background: #f7f7f7; font-style: normal; }}
-.reveal .controls {{ color: #0645ad; }}
-.reveal .slide-number {{ background: #1a1a1a; color: #fff; font-size: 16px; }}
-.reveal .slide-number a {{ color: #fff; }}
-</style>
-</head>
-<body>
-<main>
-<h1 class="visually-hidden">{title}: slides</h1>
-<div class="reveal">
-<div class="slides">
-{sections}
-</div>
-</div>
-</main>
-<script>window.MathJax = {{tex: {{inlineMath: [['\\\\(', '\\\\)']]}}, options: {{enableMenu: false}}}};</script>
-<script src="{mathjax}"></script>
-<script src="reveal/dist/reveal.js"></script>
-<script>
-// A slide taller than the stage is scaled down to fit, so nothing is cut off on a projector.
-function fitSlide(slide) {{
-  slide.style.transform = "";
-  const stage = Reveal.getConfig().height;
-  if (slide.scrollHeight > stage) {{
-    slide.style.transformOrigin = "top center";
-    slide.style.transform = "scale(" + (stage / slide.scrollHeight) + ")";
-  }}
-}}
-Reveal.initialize({{hash: true, slideNumber: "c/t", transition: "none", center: false, width: 1280, height: 800}})
-  .then(() => fitSlide(Reveal.getCurrentSlide()));
-Reveal.on("slidechanged", event => fitSlide(event.currentSlide));
-</script>
-</body>
-</html>
-"""
-
-
-def render_deck(slides: Iterable[Slide], title: str, mathjax: str) -> str:
-    """The deck's HTML page."""
-    sections = "\n".join(f"<section>\n{slide.html}\n</section>" for slide in slides)
-    return PAGE.format(title=html.escape(title), sections=sections, mathjax=mathjax)
+    closing = f"<p>Read the chapters after class, with their exercises:</p><ol>{chapters}</ol>"
+    deck.append(Slide("Questions, and after class", closing, notes(session, plan.get("closing_notes", [])), "closing"))
+    return deck
 
 
 def copy_reveal(target: Path) -> None:
-    """Copy reveal.js's script, styles and licence from node_modules into the deck's folder."""
+    """Copy reveal.js's script, styles, notes plugin and licence from node_modules into the deck's folder."""
     for name in REVEAL_FILES:
         source = REVEAL_PACKAGE / name
         if not source.is_file():
-            raise SystemExit(f"error: {source} is missing; run `npm ci` in the repository root (make book does).")
+            raise RenderError(f"{source} is missing; run `npm ci` in the repository root (make book does)")
         (target / name).parent.mkdir(parents=True, exist_ok=True)
         shutil.copy2(source, target / name)
 
 
-def build(site: Path = SITE, root: Path = ROOT) -> dict[str, int]:
-    """Write the deck into ``site/slides``; return the number of tagged cells per chapter file."""
+def build(site: Path = SITE, root: Path = ROOT) -> int:
+    """Write the deck into ``site/slides``; return its number of slides."""
     if not (site / MATHJAX).is_file():
-        raise SystemExit(f"error: {site / MATHJAX} is missing; build the site first (`make book`).")
-    found = chapters(root)
-    if not found:
-        raise SystemExit(f"error: {root / '_toc.yml'} lists no chapters; nothing to make slides from.")
-    book_title = "LeNet-5 on Fashion-MNIST"
-    renderer = Renderer({}, "teaching")
-    slides = [
-        Slide(
-            f"<h1>{book_title}</h1><p>A 90-minute session on convolutional networks</p>"
-            '<p class="small">Arrow keys or space move on; Esc shows every slide. '
-            '<a href="../book/teaching.html">The teaching page</a></p>',
-            None,
-            "title",
-        ),
-        agenda_slide(renderer, root / "book" / "teaching.md"),
-    ]
-    counts = {}
-    for chapter in found:
-        made = chapter_slides(chapter)
-        counts[chapter.path.name] = len(made) - 1
-        slides.extend(made)
+        raise RenderError(f"{site / MATHJAX} is missing; build the site first (`make book`)")
+    session = Session.load(root)
+    title = load_yaml(root / "_config.yml").get("title", "")
+    deck = slides(session, load_yaml(PLAN), title)
+    environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=False)
+    page = environment.get_template("deck.html").render(slides=deck, title=title, mathjax=f"../{MATHJAX.as_posix()}")
     target = site / "slides"
     target.mkdir(parents=True, exist_ok=True)
     copy_reveal(target / "reveal")
-    (target / "index.html").write_text(render_deck(slides, book_title, f"../{MATHJAX.as_posix()}"), encoding="utf-8")
-    return counts
+    shutil.copy2(TEMPLATES / "deck.css", target / "deck.css")
+    (target / "index.html").write_text(page, encoding="utf-8")
+    return len(deck)
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Build the deck and print how many tagged cells each chapter gave."""
+    """Build the deck; report a problem in one line on stderr."""
     parser = argparse.ArgumentParser(prog="python -m booktools.slides", description=__doc__.splitlines()[0])
     parser.add_argument("--site", type=Path, default=SITE, help="the built site (default: _build/html)")
     args = parser.parse_args(argv)
-    counts = build(args.site)
-    for name, count in counts.items():
-        print(f"slides: {name}: {count} tagged cells")
-    print(f"slides: {args.site / 'slides' / 'index.html'}")
+    try:
+        count = build(args.site)
+    except RenderError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(f"slides: {count} slides in {args.site / 'slides' / 'index.html'}")
     return 0
 
 
