@@ -15,13 +15,13 @@ book: $(VENV)/.installed node_modules/.package-lock.json system-data system-brow
 	"$(BIN)/python" -m booktools.slides  # the cells tagged `slide` as an offline reveal.js deck: _build/html/slides/
 	"$(BIN)/python" -m booktools.handout  # plan.pdf and handout.pdf, printed by Chromium: _build/html/teaching/
 
-test: lint book system-browser  ## run every test: lint, unit, data, nbval over book/, the built site in a browser
+test: lint book system-browser  ## run every test: lint, unit, data, each chapter once as its Colab edition, the site
 	LENET_WEIGHTS_URL=off "$(BIN)/pytest"  # offline: chapters that offer the released weights train instead
 
 # The fast tier: no real data, subprocess, kernel or browser (tests/conftest.py defines the `slow` marker).
 FAST_TESTS := -m "not slow and not real_data"
 test-fast: $(VENV)/.installed  ## the fast tests only, in under a minute: what to run while changing lenet_utils
-	"$(BIN)/pytest" -o addopts="-p no:cacheprovider" -p no:nbval $(FAST_TESTS) -q tests
+	"$(BIN)/pytest" $(FAST_TESTS) -q
 
 lint: $(VENV)/.installed  ## ruff over the package, tests, scripts, benchmarks and the notebooks; actionlint
 	$(BIN)/ruff check .
