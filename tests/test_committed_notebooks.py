@@ -9,11 +9,11 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from booktools.chapters import chapters
 from booktools.reference import METADATA_KEY, code_digest
 from lenet_utils.book import NOTE_PREFIX
 
-BOOK = Path(__file__).resolve().parent.parent / "book"
-NOTEBOOKS = sorted(BOOK.glob("*.ipynb"))
+NOTEBOOKS = [chapter.path for chapter in chapters()]
 KERNELSPEC = {"display_name": "Python 3 (ipykernel)", "language": "python", "name": "python3"}
 # Absolute paths of the machine that ran the notebooks: home folders, checkouts, temporary folders.
 MACHINE_PATH = re.compile(r"(/root/|/home/\w|/work/|/tmp/|/Users/\w|[A-Z]:\\\\|site-packages)")
