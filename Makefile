@@ -4,14 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 # Data and checkpoints live in the checkout, so a clean clone trains from scratch and nothing leaks in.
 export LENET_CACHE ?= $(CURDIR)/.cache
-NOTEBOOKS := $(sort $(wildcard book/*.ipynb))
-SOURCES := $(wildcard lenet_utils/*.py lenet_utils/*/*.py lenet_utils/*.json) pyproject.toml constraints.txt
+SOURCES := $(wildcard lenet_utils/*.py lenet_utils/*/*.py lenet_utils/*.json) pyproject.toml booktools/pyproject.toml constraints.txt
 
-.PHONY: help book test test-fast lint colab notebooks student benchmark mutation system-data system-browser clean
+.PHONY: help book test test-fast lint colab notebooks student key benchmark mutation system-data system-browser clean
 
 book: $(VENV)/.installed node_modules/.package-lock.json system-data system-browser  ## set up everything and build the site into _build/html
 	$(BIN)/jupyter-book build . -W -n --keep-going
-	"$(BIN)/python" -m booktools editions _build/html/editions  # Colab, student, key: downloadable, and the colab branch
+	"$(BIN)/python" -m booktools editions _build/html/editions colab student  # downloads, and the colab branch
 	"$(BIN)/python" -m booktools.slides  # the cells tagged `slide` as an offline reveal.js deck: _build/html/slides/
 	"$(BIN)/python" -m booktools.handout  # plan.pdf and handout.pdf, printed by Chromium: _build/html/teaching/
 
@@ -35,12 +34,15 @@ notebooks: $(VENV)/.installed system-data  ## the reference run: re-execute ever
 colab: $(VENV)/.installed system-data  ## the Colab edition, installed from a tag by its own install line, run cold under Colab's pins
 	bash scripts/colab_env.sh
 
-student: $(VENV)/.installed  ## write the chapters without solutions, outputs or MyST syntax into student/ (only its own files)
-	"$(BIN)/python" -m booktools edition student student
+student: $(VENV)/.installed  ## the student edition (no solutions, no outputs, room to answer) into _build/student
+	"$(BIN)/python" -m booktools edition student _build/student
+
+key: $(VENV)/.installed  ## the answer key, for the teacher only (never on the site), into _build/key
+	"$(BIN)/python" -m booktools edition key _build/key
 
 benchmark: $(VENV)/.installed system-data  ## time the original pipeline against lenet_utils and every chapter
 	$(BIN)/python benchmarks/epoch_pipeline.py
-	PYTHONPATH=. $(BIN)/python benchmarks/chapter_times.py  # it imports booktools, which is not installed
+	$(BIN)/python benchmarks/chapter_times.py
 
 # Preparing a room (book/teaching.md): every model the chapters use, trained or fetched from the book's release
 # into the cache without touching the chapters; then one file with the data and those checkpoints (and their
@@ -80,6 +82,7 @@ $(VENV)/.installed: requirements.txt $(SOURCES)
 	$(BIN)/python -m pip install -q --upgrade pip
 	$(BIN)/python -m pip install -q -r requirements.txt -c constraints.txt
 	$(BIN)/python -m pip install -q --no-deps --force-reinstall .  # installed, not editable: imported as in Colab
+	$(BIN)/python -m pip install -q -c constraints.txt -e ./booktools  # the build tooling, editable (not in Colab)
 	$(BIN)/python -m ipykernel install --sys-prefix --name python3 >/dev/null
 	touch $@
 
@@ -97,5 +100,5 @@ system-browser:
 help:  ## list the targets and what each does
 	@awk -F ':.*## ' '/^[a-z-]+:.*## / { printf "  %-15s %s\n", $$1, $$2 }' $(MAKEFILE_LIST)
 
-clean:  ## remove the build (_build) and the files the edition generator wrote and nobody changed since
-	"$(PYTHON)" scripts/clean.py --build _build --edition student
+clean:  ## remove _build, where everything generated lives (a link there is removed, not followed)
+	rm -rf -- "$(CURDIR)/_build"

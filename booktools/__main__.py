@@ -1,7 +1,10 @@
 """`python -m booktools`: the editions, the build's scan of the chapters, and the install line of a chapter.
 
-- `python -m booktools editions OUT`: every edition into OUT/colab, OUT/student, OUT/key;
+- `python -m booktools editions OUT [NAME ...]`: editions (default: every one) into OUT/colab, OUT/student, OUT/key;
 - `python -m booktools edition NAME OUT`: one edition (colab, student or key) into OUT;
+
+Editions are written into folders under `_build/` (the Makefile's), never through a symbolic link and never
+over anything but a regular file; errors are one line on stderr and exit status 1.
 - `python -m booktools scan`: fail when a chapter's committed outputs hold an error or a note;
 - `python -m booktools requirement NOTEBOOK [--repository URL]`: the requirement of its install cell.
 """
@@ -9,7 +12,9 @@
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
@@ -18,21 +23,39 @@ from .chapters import ROOT, chapters
 from .editions import EDITIONS, Result, render
 from .install import cell_requirement, is_install_cell, repository_url
 from .myst import RenderError
-from .output import OutputError, write_files
 from .scan import problems
 
 VERBS = {"fold": "folded", "drop": "cut", "show": "shown"}
 
 
+def write_files(root: Path, target: Path, files: dict[str, bytes]) -> None:
+    """Write `files` (name -> bytes) into the folder `target`: each replaced whole, nothing through a link."""
+    for part in [*reversed(target.parents), target]:
+        if part.is_symlink():
+            raise RenderError(f"{part} is a symbolic link; give a real folder, nothing is written through links")
+    if target.exists() and not target.is_dir():
+        raise RenderError(f"{target} exists and is not a folder; choose another output folder")
+    if (root / "book").resolve() in [target.resolve(), *target.resolve().parents]:
+        raise RenderError(f"{target} is inside the book's sources; write editions under _build/")
+    target.mkdir(parents=True, exist_ok=True)
+    for name, data in files.items():
+        path = target / name
+        if path.is_symlink() or (path.exists() and not path.is_file()):
+            raise RenderError(f"{path} is not a regular file; move it away, an edition is written over files only")
+        descriptor, temporary = tempfile.mkstemp(dir=target, prefix=".", suffix=".tmp")
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, 0o644)  # not mkstemp's 0600: the site serves these files
+        os.replace(temporary, path)  # a reader never sees half a notebook
+
+
 def write_edition(root: Path, name: str, results: dict[str, Result], target: Path) -> None:
     """Write one edition's notebooks into `target` and say what each became."""
     files = {file: nbformat.writes(result.notebook).encode("utf-8") + b"\n" for file, result in results.items()}
-    removed = write_files([chapter.path.parent for chapter in chapters(root)], target, files)
+    write_files(root, target, files)
     for file, result in results.items():
         solutions = f"{result.solutions} solutions {VERBS[EDITIONS[name].solutions]}"
         print(f"{target / file}: {len(result.notebook.cells)} cells from {result.cells_before}, {solutions}")
-    for file in removed:
-        print(f"{target / file}: removed, written by an earlier run for a chapter that no longer exists")
 
 
 def requirement(notebook: Path, repository: str | None, root: Path) -> str:
@@ -60,8 +83,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m booktools", description=__doc__.splitlines()[0])
     parser.add_argument("--book", type=Path, default=ROOT, help="the book's root folder (with _toc.yml)")
     commands = parser.add_subparsers(dest="command", required=True)
-    every = commands.add_parser("editions", help="write every edition into OUT/<edition>")
+    every = commands.add_parser("editions", help="write editions (default: every one) into OUT/<edition>")
     every.add_argument("out", type=Path)
+    every.add_argument("names", nargs="*", metavar="NAME", help=f"an edition: {', '.join(sorted(EDITIONS))}")
     one = commands.add_parser("edition", help="write one edition into OUT")
     one.add_argument("name", choices=sorted(EDITIONS))
     one.add_argument("out", type=Path)
@@ -70,6 +94,8 @@ def main(argv: list[str] | None = None) -> int:
     install.add_argument("notebook", type=Path)
     install.add_argument("--repository", help="the repository address to install from instead of the book's")
     args = parser.parse_args(argv)
+    if unknown := set(getattr(args, "names", [])) - set(EDITIONS):
+        parser.error(f"no edition is called {', '.join(sorted(unknown))}; the editions are {', '.join(EDITIONS)}")
     root = args.book.resolve()
     try:
         if not (root / "_toc.yml").is_file():
@@ -83,14 +109,14 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "requirement":
             print(requirement(args.notebook, args.repository, root))
             return 0
-        names = sorted(EDITIONS) if args.command == "editions" else [args.name]
+        names = (args.names or sorted(EDITIONS)) if args.command == "editions" else [args.name]
         results = render(root, names)
         for name in names:
             write_edition(root, name, results[name], args.out / name if args.command == "editions" else args.out)
-    except (RenderError, OutputError, nbformat.ValidationError, OSError) as exc:
+    except (RenderError, nbformat.ValidationError, OSError) as exc:
         print(f"booktools: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1
-    except KeyboardInterrupt:  # every file is replaced whole and recorded at once, so nothing is half-written
+    except KeyboardInterrupt:  # every file is replaced whole, so nothing is half-written
         print("booktools: interrupted; the output folder holds what was finished", file=sys.stderr)
         return 130
     return 0

@@ -6,7 +6,11 @@
   its reference output), so "Run all" never runs a solution.
 * **student**: no solutions and no outputs.
 * **key**: the solutions unfolded as runnable cells with their reference outputs, and the model
-  answers of the teaching page's discussion questions (book/answers/discussion.md).
+  answers of the teaching page's discussion questions (book/answers/discussion.md). For the teacher
+  only: `make key` writes it into `_build/key`, never into the site.
+
+In the Colab and student editions every exercise is followed by room to answer: an empty code cell,
+and a markdown cell to write in when the exercise asks a question in words.
 
 In every edition the install cell is written for this release (`booktools.install`), and the cells
 the site removes are reduced to what a reader should see: `glue()` calls go (plain Jupyter shows
@@ -42,13 +46,15 @@ class Edition:
     name: str
     outputs: bool  # the reference run's outputs are kept
     solutions: str  # "fold" (markdown in <details>), "drop", or "show" (unfolded, runnable)
+    answers: bool  # room to answer after every exercise
 
 
 EDITIONS = {
-    "colab": Edition("colab", outputs=True, solutions="fold"),
-    "student": Edition("student", outputs=False, solutions="drop"),
-    "key": Edition("key", outputs=True, solutions="show"),
+    "colab": Edition("colab", outputs=True, solutions="fold", answers=True),
+    "student": Edition("student", outputs=False, solutions="drop", answers=True),
+    "key": Edition("key", outputs=True, solutions="show", answers=False),
 }
+ANSWER_PROMPT = "**Your answer** (double-click this cell to write it):"
 
 
 def details(title: str, lines: list[str]) -> list[str]:
@@ -154,6 +160,11 @@ def solution_cells(edition: Edition, title: str, cells: list[nbformat.NotebookNo
     return [new_markdown_cell("\n".join(details(title, lines)))]
 
 
+def answer_cells(asks: str) -> list[nbformat.NotebookNode]:
+    """The room to answer an exercise: an empty code cell, and a cell to write in when it `asks` for "words"."""
+    return [new_code_cell(""), *([new_markdown_cell(ANSWER_PROMPT)] if asks == "words" else [])]
+
+
 def tidy(lines: list[str]) -> str:
     """Rewritten markdown lines as a cell's text: no runs of blank lines, none at either end."""
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
@@ -179,6 +190,8 @@ def chapter_edition(book: Book, chapter: Chapter, edition: Edition) -> Result:
             for segment in renderer.markdown(cell.source):
                 if text := tidy(segment.lines):
                     items.append((segment.gate, new_markdown_cell(text)))
+                if segment.answer and edition.answers:
+                    items.extend((None, answer) for answer in answer_cells(segment.answer))
         elif cell.cell_type == "code":
             tagged = renderer.gate is None and "solution" in cell.metadata.get("tags", [])
             renderer.solutions += tagged
@@ -194,7 +207,9 @@ def chapter_edition(book: Book, chapter: Chapter, edition: Edition) -> Result:
     for gate, group in groupby(items, key=lambda item: item[0]):
         group_cells = [cell for _, cell in group]
         if gate is None:
-            shown = (code_cell(cell, edition) if cell.cell_type == "code" else cell for cell in group_cells)
+            shown = (
+                code_cell(cell, edition) if cell.cell_type == "code" and cell.source else cell for cell in group_cells
+            )
             cells.extend(filter(None, shown))
         else:
             cells.extend(solution_cells(edition, renderer.solution_title(gate.rpartition("@")[0]), group_cells))

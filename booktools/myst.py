@@ -1,9 +1,13 @@
-"""MyST markdown rewritten as the plain markdown that Jupyter and Colab show, one chapter cell at a time.
+"""The one MyST renderer: MyST markdown rewritten as the plain markdown that Jupyter and Colab show, cell by cell.
 
-markdown-it (with MyST's plugins, as the site parses it) finds the roles, directives, targets and
-comments; each becomes plain text: a glue role its value, formatted as the role asks; a citation
+Every generated thing (the editions, the slides, the worksheet, the plan) is rendered here. markdown-it
+(with MyST's plugins, as the site parses it) finds the roles, directives, substitutions, targets and
+comments; each becomes plain text: a substitution `{{ name }}` its value (`booktools.timings`, as the
+site has it), a glue role its value, formatted as the role asks; a citation
 "(Author, year)"; an exercise "**Exercise n.k**", numbered as the site numbers it; a reference the
-number or heading it points to; an admonition a block quote. Directive and role names are compared
+number or heading it points to ("Exercise 2.5": the prose around it must not say "exercise" again); an
+admonition a block quote. A segment that ends an exercise says so (`Segment.answer`), so an edition can
+leave room for the answer after it. Directive and role names are compared
 as Sphinx compares them, without regard to case. Solutions are handed to the edition: a `{solution}`
 directive through `fold`, the cells between `{solution-start}` and `{solution-end}` as segments that
 carry the gate they belong to.
@@ -27,6 +31,7 @@ from myst_parser.parsers.mdit import create_md_parser
 from .bibliography import Bibliography
 from .chapters import Chapter
 from .glue import format_plain, glued_values
+from .timings import substitutions
 
 GLUE_ROLES = {"glue", "glue:", "glue:any", "glue:text", "glue:md"}
 ADMONITIONS = {
@@ -46,6 +51,7 @@ CODE_DIRECTIVES = {"code", "code-block", "code-cell", "sourcecode"}
 DIRECTIVE = re.compile(r"^\{([^}\s]+)\}\s*(.*)$", re.S)
 EXPLICIT = re.compile(r"^(.*?)\s*<([^<>]+)>$", re.S)  # `text <target>` in a reference role
 PENDING = re.compile(r"\x00(\d+)\x00")  # a reference resolved once every chapter's labels are known
+SUBSTITUTION = r"\{{\{{\s*{}\s*\}}\}}"  # `{{ name }}`, format() with the escaped name
 
 
 class RenderError(Exception):
@@ -73,11 +79,12 @@ def read_notebook(path: Path) -> nbformat.NotebookNode:
 
 @dataclass
 class Book:
-    """What the chapters share: their parser, bibliography, glued values, labels and section titles."""
+    """What the chapters share: their parser, bibliography, substitutions, glued values, labels and titles."""
 
     root: Path
     parser: MarkdownIt
     bibliography: Bibliography
+    substitutions: dict[str, str] = field(default_factory=dict)  # `{{ name }}` -> its text
     glue: dict[str, dict[str, dict]] = field(default_factory=dict)  # notebook name -> key -> MIME bundle
     labels: dict[str, str] = field(default_factory=dict)  # exercise or figure label -> "Exercise 2.1", "Fig. 2.3"
     titles: dict[str, str] = field(default_factory=dict)  # section label -> its heading
@@ -90,7 +97,7 @@ class Book:
         extensions = config.get("parse", {}).get("myst_enable_extensions", ["colon_fence"])
         parser = create_md_parser(MdParserConfig(enable_extensions=set(extensions)), RendererHTML)
         bibliography = Bibliography([root / name for name in config.get("bibtex_bibfiles", [])])
-        book = cls(root, parser, bibliography)
+        book = cls(root, parser, bibliography, substitutions(root / "book" / "_timings.json", root))
         for chapter in chapters:
             book.glue[chapter.path.name] = glued_values(read_notebook(chapter.path))
         return book
@@ -154,6 +161,7 @@ class Segment:
 
     gate: str | None
     lines: list[str]
+    answer: str | None = None  # after an exercise's last line: "code" (room for code) or "words" (and for prose)
 
 
 Fold = Callable[[str, list[str]], list[str]]  # (title, rendered lines of a {solution}) -> what the edition shows
@@ -172,6 +180,7 @@ class ChapterRenderer:
     exercises: int = 0
     figures: int = 0
     solutions: int = 0
+    asks: str = "code"  # what the last exercise asks for: "code", or "words" when it asks a question in words
     cited: list[str] = field(default_factory=list)
 
     @property
@@ -206,11 +215,17 @@ class ChapterRenderer:
             if token.type in ("fence", "colon_fence") and (directive := DIRECTIVE.match(token.info)):
                 add(lines[cursor:start])
                 add(self.directive(directive[1].lower(), directive[2].strip(), token.content, top))
+                if top and directive[1].lower() in ("exercise", "exercise-end"):
+                    segments[-1].answer = self.asks
+                    segments.append(Segment(self.gate, []))
             elif token.type in ("myst_target", "myst_line_comment", "myst_block_break"):
                 following = tokens[index + 1 : index + 3]
                 if token.type == "myst_target" and following and following[0].type == "heading_open":
                     self.book.titles[token.content] = following[1].content
                 add(lines[cursor:start])
+            elif token.type == "substitution_block":
+                add(lines[cursor:start])
+                add(self.substitution(token.content).splitlines())
             elif token.type == "inline":
                 row = [other for other in tokens[index:] if other.type == "inline" and other.map == token.map]
                 add(lines[cursor:start])
@@ -219,7 +234,7 @@ class ChapterRenderer:
                 continue
             cursor = end
         add(lines[cursor:])
-        return [segment for segment in segments if segment.lines]
+        return [segment for segment in segments if segment.lines or segment.answer]
 
     def nested(self, text: str) -> list[str]:
         """The rewritten lines of a directive's content (no gate opens or closes inside a directive)."""
@@ -271,6 +286,7 @@ class ChapterRenderer:
         numbered = "nonumber" not in options
         self.exercises += numbered
         heading = f"Exercise {self.number(self.exercises)}" if numbered else "Exercise"
+        self.asks = "words" if "?" in content or content.startswith("Discussion") else "code"
         if "label" in options:
             self.book.labels[options["label"]] = heading
         return [f"**{heading}**" + (f" ({self.inline(title)})" if title else ""), "", *self.nested(content)]
@@ -288,19 +304,32 @@ class ChapterRenderer:
         return [f"**{number}** {self.inline(str(caption))}"]
 
     def inline(self, text: str, tokens: list[Token] | None = None) -> str:
-        """`text` with each MyST role that markdown-it finds in it (or in its `tokens`) replaced by plain text."""
+        """`text` with each role and substitution markdown-it finds in it (or in its `tokens`) as plain text."""
         tokens = tokens or self.book.parser.parseInline(text)
         cursor = 0
-        for role in (child for token in tokens for child in token.children or [] if child.type == "myst_role"):
-            name = role.meta["name"]
-            pattern = r"\s".join(re.escape(part) for part in role.content.split(" "))
-            found = re.compile(rf"\{{{re.escape(name)}\}}(`+){pattern}\1").search(text, cursor)
+        kinds = ("myst_role", "substitution_inline")
+        for child in (child for token in tokens for child in token.children or [] if child.type in kinds):
+            if child.type == "substitution_inline":
+                pattern = SUBSTITUTION.format(re.escape(child.content))
+            else:
+                spelled = r"\s".join(re.escape(part) for part in child.content.split(" "))
+                pattern = rf"\{{{re.escape(child.meta['name'])}\}}(`+){spelled}\1"
+            found = re.compile(pattern).search(text, cursor)
             if found is None:  # markdown-it saw a role the text does not spell as expected: leave it
                 continue
-            plain = self.role(name.lower(), role.content)
+            if child.type == "substitution_inline":
+                plain = self.substitution(child.content)
+            else:
+                plain = self.role(child.meta["name"].lower(), child.content)
             text = text[: found.start()] + plain + text[found.end() :]
             cursor = found.start() + len(plain)
         return text
+
+    def substitution(self, name: str) -> str:
+        """The text of `{{ name }}`, as the site substitutes it."""
+        if name.strip() not in self.book.substitutions:
+            raise RenderError(f"{self.where} uses {{{{ {name.strip()} }}}}, which booktools.timings does not define")
+        return self.book.substitutions[name.strip()]
 
     def role(self, name: str, content: str) -> str:
         """The plain text for one role."""

@@ -5,7 +5,8 @@
 weights (every model is trained here). Only a chapter that ran to the end is written back, with the metadata
 ``lenet_reference``: a digest of the code it ran (the package and the chapter's code cells), the machine, the
 thread count, the date and its seconds. Then each chapter runs once more with the checkpoints in place (output
-discarded), so the teaching page can give both times; both go to ``book/_timings.json``.
+discarded), so the teaching page can give both times; both go to ``book/_timings.json`` (`booktools.timings`).
+`machine()` is the one description of the machine, for the chapter-time benchmark too.
 """
 
 from __future__ import annotations
@@ -13,7 +14,6 @@ from __future__ import annotations
 import argparse
 import datetime
 import hashlib
-import json
 import os
 import sys
 import time
@@ -25,6 +25,7 @@ import nbformat
 import torch
 from nbconvert.preprocessors import CellExecutionError, ExecutePreprocessor
 
+from booktools import timings
 from booktools.chapters import ROOT, chapters
 from lenet_utils.book import REFERENCE_ENV
 from lenet_utils.paths import cache_dir
@@ -32,7 +33,6 @@ from lenet_utils.release import WEIGHTS_URL_ENV
 from lenet_utils.runtime import cpu_name
 
 METADATA_KEY = "lenet_reference"
-TIMINGS = ROOT / "book" / "_timings.json"
 TIMEOUT = 1800
 
 
@@ -102,7 +102,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     load = os.getloadavg()[0]
     if load >= 0.5 and not args.allow_busy:
-        print(f"error: the load average is {load:.2f}; the reference run needs a quiet machine (under 0.5).")
+        print(
+            f"error: the load average is {load:.2f}; the reference run needs a quiet machine (under 0.5).",
+            file=sys.stderr,
+        )
         return 1
     set_aside = _set_aside_checkpoints()
     if set_aside:
@@ -116,21 +119,24 @@ def main(argv: list[str] | None = None) -> int:
         "threads": torch.get_num_threads(),
         "date": datetime.date.today().isoformat(),
     }
-    timings = json.loads(TIMINGS.read_text()) if TIMINGS.exists() else {"chapters": {}}
+    measured = {}
     for chapter in selected:
         try:
             notebook, cold = execute(chapter.path, strict=True)
         except CellExecutionError as exc:
-            print(f"error: {chapter.path.name} failed in the reference run, so it was not written:\n{exc}")
+            print(
+                f"error: {chapter.path.name} failed in the reference run, so it was not written "
+                f"({exc.ename}: {' '.join(str(exc.evalue).split())})",
+                file=sys.stderr,
+            )
             return 1
         notebook.metadata[METADATA_KEY] = {**stamp, "seconds": round(cold, 1), "code": code_digest(notebook)}
         nbformat.write(notebook, chapter.path)
         print(f"{chapter.path.name}: {cold:.0f} s (cold, written)", flush=True)
         _, cached = execute(chapter.path, strict=True)
         print(f"{chapter.path.name}: {cached:.0f} s (checkpoints in place, not written)", flush=True)
-        timings["chapters"][chapter.stem] = {"cold_s": round(cold, 1), "cached_s": round(cached, 1)}
-    timings.update(stamp)
-    TIMINGS.write_text(json.dumps(timings, indent=2, sort_keys=True) + "\n")
+        measured[chapter.stem] = {"cold_s": round(cold, 1), "cached_s": round(cached, 1)}
+    timings.record(measured, stamp)
     return 0
 
 

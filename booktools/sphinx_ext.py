@@ -1,12 +1,15 @@
-"""Sphinx extension of the book's site: the chapters scanned on every build, Colab buttons, offline MathJax, markup.
+"""The Sphinx extension of the book's site: chapters scanned, run times, Colab buttons, offline MathJax, markup.
 
 * **Every build scans every chapter** (`builder-inited` runs even when no page changed): the site shows
   the committed outputs of the reference run, so an error, a traceback or a note in any of them fails
   the build with one line, and keeps failing it until the chapter is fixed.
+* **Run times** of `book/_timings.json` become MyST substitutions (`{{ ch2_cached }}`, `booktools.timings`);
+  the pages that quote them are rebuilt on every build, since the JSON file is no Sphinx source.
 * **The Colab buttons open the Colab edition** (`python -m booktools editions`, pushed to the branch
   `colab` by the Pages workflow), not the MyST source that Colab cannot render.
-* The `{editions}` directive writes the teaching page's table of the student edition and the answer
-  key: the notebooks the build puts in `editions/`, and the same files opened in Colab.
+* The `{editions}` directive writes the teaching page's table of the student edition: the notebooks
+  the build puts in `editions/`, and the same files opened in Colab. The answer key is not published
+  (`make key` builds it for the teacher).
 * MathJax 3 comes from npm (`npm ci` installs `node_modules/mathjax`) and is copied into the built
   site's `_static/mathjax`, so formulas are typeset without a network. It is copied after the build,
   not kept in `_static`, because Jupyter Book adds every `.js` file under `_static` to every page.
@@ -28,15 +31,16 @@ from sphinx.errors import ConfigError
 from sphinx.util.docutils import SphinxDirective
 
 from .chapters import ROOT, chapters
-from .editions import ANSWERS
 from .install import repository_url
+from .myst import load_yaml
 from .scan import problems
+from .timings import TIMINGS, substitutions
 
 MATHJAX_PACKAGE = ROOT / "node_modules" / "mathjax"
 MATHJAX_TARGET = Path("_static") / "mathjax"
 EDITIONS_BRANCH = "colab"  # the branch the Pages workflow pushes _build/html/editions to
 EDITIONS_FOLDER = "editions"  # in the built site
-COLAB = "https://colab.research.google.com/github"
+PAGES_THAT_QUOTE = ("book/teaching",)  # the pages with run times, rebuilt on every build
 
 BODY_FIXES = (
     # myst-nb names the summary of a folded cell "Toggle hidden content" while it shows "Show code cell
@@ -54,7 +58,8 @@ BODY_FIXES = (
 def colab_url(edition: str, stem: str, root: Path = ROOT) -> str:
     """Where Colab opens chapter `stem` of `edition`: the file the workflow pushes to the branch `colab`."""
     repository = repository_url(root).removeprefix("https://github.com/")
-    return f"{COLAB}/{repository}/blob/{EDITIONS_BRANCH}/{edition}/{stem}.ipynb"
+    colab = str(load_yaml(root / "_config.yml")["launch_buttons"]["colab_url"]).rstrip("/")
+    return f"{colab}/github/{repository}/blob/{EDITIONS_BRANCH}/{edition}/{stem}.ipynb"
 
 
 def scan_chapters(app: Sphinx) -> None:
@@ -69,6 +74,20 @@ def scan_chapters(app: Sphinx) -> None:
         )
         # Not an exception: jupyter-book prints a traceback for any, and this needs one line and a failed build.
         raise SystemExit(1)
+
+
+def add_substitutions(app: Sphinx, config) -> None:
+    """The measured times as MyST substitutions, beside any that `_config.yml` defines."""
+    root = Path(app.srcdir)
+    config.myst_substitutions = {
+        **substitutions(root / TIMINGS.relative_to(ROOT), root),
+        **(config.myst_substitutions or {}),
+    }
+
+
+def pages_that_quote_times(app: Sphinx, env, added, changed, removed) -> list[str]:
+    """The pages to rebuild although their source did not change: those that quote the run times."""
+    return [name for name in PAGES_THAT_QUOTE if name in env.found_docs]
 
 
 def require_mathjax(app: Sphinx) -> None:
@@ -107,37 +126,30 @@ def copy_mathjax(app: Sphinx, exception: Exception | None) -> None:
 
 
 class EditionsDirective(SphinxDirective):
-    """A table of each chapter's student and answer-key notebooks: download from the site, or open in Colab."""
+    """A table of each chapter's student edition: download it from the site, or open it in Colab."""
 
     def run(self) -> list[nodes.Node]:
         """The table as raw HTML, with links relative to the page (the notebooks are no Sphinx documents)."""
         up = "../" * self.env.docname.count("/")
         rows = []
         for chapter in chapters(Path(self.env.srcdir)):
-            cells = [f"<td>{chapter.number}</td>"]
-            for edition in ("student", "key"):
-                local = f"{up}{EDITIONS_FOLDER}/{edition}/{chapter.stem}.ipynb"
-                cells.append(
-                    f'<td><a href="{html.escape(local)}" download>{chapter.stem}.ipynb</a> · '
-                    f'<a href="{html.escape(colab_url(edition, chapter.stem, Path(self.env.srcdir)))}">'
-                    "open in Colab</a></td>"
-                )
-            rows.append(f"<tr>{''.join(cells)}</tr>")
+            local = html.escape(f"{up}{EDITIONS_FOLDER}/student/{chapter.stem}.ipynb")
+            colab = html.escape(colab_url("student", chapter.stem, Path(self.env.srcdir)))
+            rows.append(
+                f'<tr><td>{chapter.number}</td><td><a href="{local}" download>{chapter.stem}.ipynb</a> · '
+                f'<a href="{colab}">open in Colab</a></td></tr>'
+            )
         table = (
             '<table class="table"><thead><tr><th scope="col">chapter</th><th scope="col">student edition</th>'
-            f'<th scope="col">answer key</th></tr></thead><tbody>{"".join(rows)}</tbody></table>'
+            f"</tr></thead><tbody>{''.join(rows)}</tbody></table>"
         )
-        if (Path(self.env.srcdir) / ANSWERS).is_file():
-            table += (
-                f'<p>Model answers of the discussion questions (answer key only): <a href="{up}{EDITIONS_FOLDER}/key/'
-                f'discussion.ipynb" download>discussion.ipynb</a> · <a href="'
-                f'{html.escape(colab_url("key", "discussion", Path(self.env.srcdir)))}">open in Colab</a></p>'
-            )
         return [nodes.raw("", table, format="html")]
 
 
 def setup(app: Sphinx) -> dict:
-    """Register the handlers and the directive."""
+    """Sphinx entry point: register the handlers and the directive."""
+    app.connect("config-inited", add_substitutions)
+    app.connect("env-get-outdated", pages_that_quote_times)
     app.connect("builder-inited", scan_chapters)
     app.connect("builder-inited", require_mathjax)
     app.connect("html-page-context", colab_buttons, priority=600)  # after the theme's launch buttons (501)

@@ -1,15 +1,16 @@
 """The measured times that the teaching page, the plan and the handout quote, from ``book/_timings.json``.
 
-The reference run (``python -m booktools.reference``) writes each chapter's seconds there, from cold (every model
-trained) and with the checkpoints in place, with the machine; the lead adds the preparation times measured on
-the same machine::
+The reference run (``python -m booktools.reference``) records each chapter's seconds there with `record`, from
+cold (every model trained) and with the checkpoints in place, with the machine; the preparation times measured on
+the same machine are added by hand::
 
     {"chapters": {"01_data": {"cold_s": 20.1, "cached_s": 9.8}, ...},
      "machine": "...", "threads": 2, "date": "2026-12-04",
      "preparation": {"room_s": 3.0, "room_train_s": 260.0, "bundle_s": 3.0, "unbundle_s": 3.0, "machine": "..."}}
 
-As a Sphinx extension (``local_extensions`` in ``_config.yml``) it hands these values to MyST as substitutions,
-so ``book/teaching.md`` writes ``{{ ch2_cached }}``; a value not measured yet reads "not measured yet".
+This module is the only one that reads or writes the file. `substitutions` names every value, so a page writes
+``{{ ch2_cached }}`` (the site gets them from `booktools.sphinx_ext`, the editions from `booktools.myst`); a value
+not measured yet reads "not measured yet".
 """
 
 from __future__ import annotations
@@ -20,18 +21,25 @@ from pathlib import Path
 
 import nbformat
 
-from booktools.chapters import ROOT, chapters
+from .chapters import ROOT, chapters
 
 TIMINGS = ROOT / "book" / "_timings.json"
 MISSING = "not measured yet"
 READING_SPEED = 200  # words a minute: a careful first reading of technical prose
 WORD = re.compile(r"[A-Za-z0-9][\w'’.,%-]*")
-PAGES_THAT_QUOTE = ("book/teaching",)  # rebuilt whenever the build runs, since the JSON is not a Sphinx source
 
 
 def load(path: Path = TIMINGS) -> dict:
     """The measurements, or an empty record when none has been made."""
     return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+
+
+def record(times: dict[str, dict[str, float]], stamp: dict, path: Path = TIMINGS) -> None:
+    """Add the chapters' `times` (stem -> cold_s, cached_s) and the machine's `stamp` to the measurements."""
+    measured = load(path)
+    measured.setdefault("chapters", {}).update(times)
+    measured.update(stamp)
+    path.write_text(json.dumps(measured, indent=2, sort_keys=True) + "\n", encoding="utf-8")
 
 
 def seconds(value: float | None) -> str:
@@ -75,7 +83,7 @@ def substitutions(path: Path = TIMINGS, root: Path = ROOT) -> dict[str, str]:
     colab = record.get("colab", {})  # the Colab edition, each chapter alone and cold, on one thread (make colab)
     for kind in ("cold", "weights"):
         runs = colab.get(kind, {})
-        for chapter in chapters():
+        for chapter in chapters(root):
             values[f"ch{chapter.number}_colab_{kind}"] = seconds(runs.get(chapter.path.name, {}).get("seconds"))
         total = [run.get("seconds") for run in runs.values()]
         values[f"colab_{kind}_total"] = seconds(sum(total)) if total else MISSING
@@ -88,18 +96,3 @@ def substitutions(path: Path = TIMINGS, root: Path = ROOT) -> dict[str, str]:
     values["unbundle_time"] = seconds(preparation.get("unbundle_s"))
     values["preparation_machine"] = preparation.get("machine", MISSING)
     return values
-
-
-def _add_substitutions(app, config) -> None:
-    config.myst_substitutions = {**substitutions(), **(config.myst_substitutions or {})}
-
-
-def _outdated(app, env, added, changed, removed) -> list[str]:
-    return [name for name in PAGES_THAT_QUOTE if name in env.found_docs]
-
-
-def setup(app) -> dict:
-    """Sphinx entry point: the times as MyST substitutions, and the pages that quote them always rebuilt."""
-    app.connect("config-inited", _add_substitutions)
-    app.connect("env-get-outdated", _outdated)
-    return {"parallel_read_safe": True, "parallel_write_safe": True}

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -19,6 +20,7 @@ CHAPTERS = chapters()
 GLUE_PREFIX = "application/papermill.record/"
 # What plain Jupyter would show raw: MyST roles, directives, targets, comments and block breaks.
 MYST = create_md_parser(MdParserConfig(enable_extensions={"colon_fence", "dollarmath", "amsmath"}), RendererHTML)
+STUDENT_EXERCISE = re.compile(r"^\*\*Exercise (\d+)\.(\d+)\*\*", re.M)  # as the editions number exercises
 MYST_ONLY = {"myst_role", "myst_target", "myst_line_comment", "myst_block_break", "colon_fence"}
 
 
@@ -50,6 +52,14 @@ def myst_only(text: str) -> list[str]:
             found.append(f"{token.type} {token.info or token.content}")
         found.extend(f"role {child.meta['name']}" for child in token.children or [] if child.type == "myst_role")
     return found
+
+
+def assert_no_outputs(notebook: nbformat.NotebookNode) -> None:
+    """No code cell keeps an output or an execution count."""
+    for cell in notebook.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [], cell.source[:80]
+            assert cell.execution_count is None, cell.source[:80]
 
 
 def markdown_text(notebook: nbformat.NotebookNode) -> str:

@@ -1,180 +1,34 @@
-"""The student edition (`make student`) and the answer key: chapters without solutions or outputs, and with them.
+"""The one MyST renderer (booktools.myst), on small synthetic books written here for the edge cases.
 
-The generator runs on the real book and on small synthetic books built here for the edge cases:
-nested fences, gated solutions, capitalised directive names (Sphinx accepts `{Solution}`), glue
-roles, exercise numbers from `_toc.yml`, references and citations. The runs-up-to-the-exercises
-test executes each student notebook up to its first exercise with the shared checkpoint cache,
-as `make student` users will (LENET_CACHE from the environment, else the repository's .cache).
+Nested fences, gated solutions, capitalised directive names (Sphinx accepts `{Solution}`), glue roles,
+substitutions, exercise numbers from `_toc.yml`, references and citations, rendered through
+`python -m booktools edition` as `make student` runs it.
 """
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
-from edition_helpers import CHAPTERS, assert_refused, glue_output, markdown_text, myst_only, run_booktools, write_book
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
+from edition_helpers import (
+    STUDENT_EXERCISE,
+    assert_no_outputs,
+    assert_refused,
+    glue_output,
+    markdown_text,
+    run_booktools,
+    write_book,
+)
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 
-from booktools.chapters import ROOT
-from booktools.editions import ANSWERS
 from booktools.install import requirement
-
-# Read at import, before conftest's private_cache fixture points LENET_CACHE at an empty folder.
-SHARED_CACHE = os.environ.get("LENET_CACHE") or str(ROOT / ".cache")
-NAMES = [chapter.path.name for chapter in CHAPTERS]
-SOLUTION_TEXT = re.compile(r"\{solution(?:-start|-end)?\}", re.I)
-# A whole plain solution block, closed by a fence of the same characters (the book's own form).
-SOLUTION_BLOCK = re.compile(r"^ {0,3}(`{3,}|:{3,})\{solution\}.*?^ {0,3}\1[ \t]*$", re.M | re.S | re.I)
-EXERCISE = re.compile(r"^ {0,3}(?:`{3,}|:{3,})\{exercise(?:-start)?\}", re.M)
-STUDENT_EXERCISE = re.compile(r"^\*\*Exercise (\d+)\.(\d+)\*\*", re.M)
 
 
 def make_student(book: Path, target: Path):
     """Write the student edition of the book at `book` into `target`, as `make student` does."""
     return run_booktools("edition", "student", target, book=book)
-
-
-def outside_gates(notebook: nbformat.NotebookNode) -> list[str]:
-    """Sources of the code cells that are not between a solution-start and a solution-end cell."""
-    sources, gated = [], False
-    for cell in notebook.cells:
-        if cell.cell_type == "markdown" and "{solution-start}" in cell.source:
-            gated = True
-        elif cell.cell_type == "markdown" and "{solution-end}" in cell.source:
-            gated = False
-        elif cell.cell_type == "code" and not gated:
-            sources.append(cell.source)
-    return sources
-
-
-def solution_lines(notebook: nbformat.NotebookNode) -> set[str]:
-    """Distinctive lines (long enough not to occur by chance elsewhere) of the plain solution blocks."""
-    return {
-        line.strip()
-        for cell in notebook.cells
-        if cell.cell_type == "markdown"
-        for block in SOLUTION_BLOCK.finditer(cell.source)
-        for line in block[0].splitlines()[1:-1]
-        if len(line.strip()) > 40
-    }
-
-
-def assert_no_outputs(notebook: nbformat.NotebookNode) -> None:
-    """No code cell keeps an output or an execution count."""
-    for cell in notebook.cells:
-        if cell.cell_type == "code":
-            assert cell.outputs == [], cell.source[:80]
-            assert cell.execution_count is None, cell.source[:80]
-
-
-def code_sources(notebook: nbformat.NotebookNode) -> list[str]:
-    """The code of each code cell, without the #@title line of a folded cell."""
-    return [re.sub(r"\A#@title .*\n", "", c.source) for c in notebook.cells if c.cell_type == "code"]
-
-
-# --------------------------------------------------------------------------- the real book
-
-
-def test_only_the_chapter_notebooks_are_written(editions: Path) -> None:
-    target = editions / "student"
-    assert sorted(path.name for path in target.glob("*.ipynb")) == sorted(NAMES)  # no teaching.md
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_chapter_without_solutions(editions: Path, name: str) -> None:
-    source = nbformat.read(ROOT / "book" / name, as_version=4)
-    student = nbformat.read(editions / "student" / name, as_version=4)
-    nbformat.validate(student)
-    for cell in student.cells:
-        assert not SOLUTION_TEXT.search(cell.source), cell.source[:200]
-    # Code cells: those of the chapter outside the gated solutions, in order (glue-only cells go).
-    kept = code_sources(student)
-    outside = [re.sub(r"^# NBVAL_\w+\n", "", code, flags=re.M) for code in outside_gates(source)]
-    assert all(any(code.splitlines()[0] in other for other in outside) for code in kept[1:])
-    assert f'"{requirement()}"' in kept[0]
-    text = "\n".join(cell.source for cell in student.cells)
-    leaked = {line for line in solution_lines(source) if line in text}
-    assert not leaked, f"lines of plain solutions survived: {sorted(leaked)[:3]}"
-    assert_no_outputs(student)
-    assert student.metadata.kernelspec.name == "python3"
-    assert all("execution" not in cell.metadata for cell in student.cells)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_chapter_reads_well_in_plain_jupyter(editions: Path, name: str) -> None:
-    """No glue role, directive or other MyST-only syntax is left for Jupyter to show raw."""
-    student = nbformat.read(editions / "student" / name, as_version=4)
-    for cell in student.cells:
-        if cell.cell_type == "markdown":
-            assert not myst_only(cell.source), (myst_only(cell.source), cell.source[:300])
-    assert "{glue" not in markdown_text(student)
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_exercises_are_numbered_as_on_the_site(editions: Path, name: str) -> None:
-    """Chapter n's k-th exercise is "Exercise n.k"; n is the chapter's place in _toc.yml."""
-    source = nbformat.read(ROOT / "book" / name, as_version=4)
-    student = nbformat.read(editions / "student" / name, as_version=4)
-    count = sum(len(EXERCISE.findall(cell.source)) for cell in source.cells if cell.cell_type == "markdown")
-    assert count, f"{name} has no exercises"
-    chapter = next(c.number for c in CHAPTERS if c.path.name == name)
-    assert STUDENT_EXERCISE.findall(markdown_text(student)) == [(str(chapter), str(k)) for k in range(1, count + 1)]
-
-
-@pytest.mark.parametrize("name", NAMES)
-def test_key_shows_every_solution(editions: Path, name: str) -> None:
-    source = nbformat.read(ROOT / "book" / name, as_version=4)
-    key = nbformat.read(editions / "key" / name, as_version=4)
-    text = markdown_text(key)
-    assert "<details>" not in text
-    assert "**Solution to Exercise" in text
-    assert all(line in text for line in solution_lines(source))
-    code = code_sources(key)
-    gated = [c for c in source.cells if c.cell_type == "code"]
-    assert len(code) <= len(gated) + 1
-
-
-def test_key_has_the_discussion_answers(editions: Path) -> None:
-    answers = editions / "key" / "discussion.ipynb"
-    if not (ROOT / ANSWERS).is_file():
-        pytest.skip(f"{ANSWERS} is not written yet")
-    notebook = nbformat.read(answers, as_version=4)
-    assert notebook.cells
-    assert not any(myst_only(cell.source) for cell in notebook.cells)
-    assert not (editions / "student" / "discussion.ipynb").exists()
-    assert not (editions / "colab" / "discussion.ipynb").exists()
-
-
-@pytest.mark.slow
-@pytest.mark.parametrize("name", NAMES)
-def test_chapter_runs_up_to_the_exercises(
-    editions: Path, name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    notebook = nbformat.read(editions / "student" / name, as_version=4)
-    first = next(
-        (
-            index
-            for index, cell in enumerate(notebook.cells)
-            if cell.cell_type == "markdown" and STUDENT_EXERCISE.search(cell.source)
-        ),
-        None,
-    )
-    assert first is not None, f"{name} has no exercise"
-    notebook.cells = notebook.cells[:first]
-    monkeypatch.setenv("LENET_CACHE", SHARED_CACHE)  # the kernel inherits this process's environment
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    client = NotebookClient(
-        notebook, kernel_name="python3", timeout=1800, resources={"metadata": {"path": str(tmp_path)}}
-    )
-    try:
-        client.execute()
-    except CellExecutionError as exc:
-        pytest.fail(f"{name} fails before its first exercise:\n{exc}")
 
 
 # --------------------------------------------------------------------------- synthetic books
@@ -244,8 +98,8 @@ def test_nested_fences(tmp_path: Path) -> None:
     source = write_book(tmp_path, nested=[new_markdown_cell("# Nested"), new_markdown_cell(NESTED)])
     result = make_student(source, tmp_path / "student")
     assert result.returncode == 0, result.stderr
-    assert "nested.ipynb: 2 cells from 2, 5 solutions cut" in result.stdout
-    text = nbformat.read(tmp_path / "student" / "nested.ipynb", as_version=4).cells[1].source
+    assert "nested.ipynb: 4 cells from 2, 5 solutions cut" in result.stdout  # with room to answer the exercise
+    text = markdown_text(nbformat.read(tmp_path / "student" / "nested.ipynb", as_version=4))
     assert "SECRET" not in text
     for kept in (
         "**Exercise 1.1** (Nested fences)\n\nThe exercise keeps its example:",
@@ -301,14 +155,16 @@ def test_gated_and_tagged_solutions(tmp_path: Path) -> None:
     source = write_book(tmp_path, gated=[*GATED, tagged])
     result = make_student(source, tmp_path / "student")
     assert result.returncode == 0, result.stderr
-    assert "gated.ipynb: 7 cells from 14, 3 solutions cut" in result.stdout
+    assert "gated.ipynb: 9 cells from 14, 3 solutions cut" in result.stdout
     student = nbformat.read(tmp_path / "student" / "gated.ipynb", as_version=4)
     assert [cell.source for cell in student.cells] == [
         GATED[0].source,
         "#@title Code the site hides (double-click to show the code)\na = 1",
         "**Exercise 1.1** (First)\n\nCompute something.",
+        "",  # room to answer
         "Before the gate.",
         "**Exercise 1.2** (Second)\n\nAnd again.",
+        "",
         "After the gate.",
         "b = 2",
     ]
@@ -381,7 +237,7 @@ def test_glue_roles_become_their_values(tmp_path: Path) -> None:
         "tanh (0.87341); the syntax is `` {glue:text}`params:,d` ``.\n\n"  # a code span stays as it is
         "| model | accuracy |\n| --- | --- |\n| tanh | 87.3% |"
     )
-    assert len(cells) == 2  # the cell that only glues shows nothing in Jupyter: it goes
+    assert len(cells) == 3  # the cell that only glues shows nothing in Jupyter: it goes; room to answer follows
     assert cells[1].source == "**Exercise 1.1** (Beat 87%)\n\n> **Tip**\n>\n> Start from 61,706 parameters."
 
 
@@ -478,10 +334,10 @@ def test_directive_names_are_compared_as_sphinx_does(tmp_path: Path) -> None:
     source = write_book(tmp_path, loud=CAPITALISED)
     result = make_student(source, tmp_path / "student")
     assert result.returncode == 0, result.stderr
-    assert "loud.ipynb: 2 cells from 5, 2 solutions cut" in result.stdout
+    assert "loud.ipynb: 3 cells from 5, 2 solutions cut" in result.stdout
     text = "\n".join(cell.source for cell in nbformat.read(tmp_path / "student" / "loud.ipynb", as_version=4).cells)
     assert "SECRET" not in text
-    assert text == "**Exercise 1.1** (Loud)\n\nAsk.\nAfter."
+    assert text == "**Exercise 1.1** (Loud)\n\nAsk.\n\nAfter."
 
 
 def test_colab_folds_solutions_and_key_shows_them(tmp_path: Path) -> None:
@@ -489,9 +345,10 @@ def test_colab_folds_solutions_and_key_shows_them(tmp_path: Path) -> None:
     for edition in ("colab", "key"):
         assert run_booktools("edition", edition, tmp_path / edition, book=source).returncode == 0
     colab = nbformat.read(tmp_path / "colab" / "loud.ipynb", as_version=4).cells
-    assert [cell.cell_type for cell in colab] == ["markdown"] * 4
-    assert colab[1].source == "<details>\n<summary>Solution to Exercise 1.1</summary>\n\nSECRET-20\n\n</details>"
-    assert colab[2].source.startswith("<details>\n<summary>Solution to Exercise 1.1</summary>\n\n```python\nSECRET_21")
+    assert [cell.cell_type for cell in colab] == ["markdown", "code", "markdown", "markdown", "markdown"]
+    assert colab[1].source == ""  # room to answer, before the folded solutions
+    assert colab[2].source == "<details>\n<summary>Solution to Exercise 1.1</summary>\n\nSECRET-20\n\n</details>"
+    assert colab[3].source.startswith("<details>\n<summary>Solution to Exercise 1.1</summary>\n\n```python\nSECRET_21")
     key = nbformat.read(tmp_path / "key" / "loud.ipynb", as_version=4).cells
     assert [cell.source for cell in key][1:4] == [
         "**Solution to Exercise 1.1**\n\nSECRET-20",
