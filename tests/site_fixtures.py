@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import http.server
-import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,8 +19,11 @@ from urllib.parse import unquote, urlsplit
 import pytest
 import yaml
 from bs4 import BeautifulSoup
+from sphinx_external_toc.parsing import parse_toc_yaml
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
+from booktools.chapters import ROOT as REPO_ROOT
+from booktools.chapters import chapters
+
 SITE_DIR = REPO_ROOT / "_build" / "html"
 EXECUTED_DIR = REPO_ROOT / "_build" / "jupyter_execute"
 SCREENSHOT_DIR = REPO_ROOT / "_build" / "screenshots"
@@ -41,28 +43,12 @@ def book_config() -> dict:
     return yaml.safe_load((REPO_ROOT / "_config.yml").read_text(encoding="utf-8"))
 
 
-def _toc_files(entries: list[dict]) -> Iterator[str]:
-    """Yield every ``file:`` of a list of toc entries, depth first, in reading order."""
-    for entry in entries:
-        if "file" in entry:
-            yield entry["file"]
-        yield from _toc_files(entry.get("sections", []))
-        yield from _toc_files(entry.get("chapters", []))
-        for part in entry.get("parts", []):
-            yield from _toc_files(part.get("chapters", []))
-
-
-@functools.cache
 def toc_pages() -> tuple[str, ...]:
-    """Every page of ``_toc.yml`` as a Sphinx docname (``book/intro``), root first, in reading order."""
-    toc = yaml.safe_load((REPO_ROOT / "_toc.yml").read_text(encoding="utf-8"))
-    files = [toc["root"], *_toc_files(toc.get("chapters", [])), *_toc_files(toc.get("parts", []))]
-    docnames = []
-    for name in files:
-        stem = re.sub(r"\.(ipynb|md)$", "", name)
-        if stem not in docnames:
-            docnames.append(stem)
-    return tuple(docnames)
+    """Every page of ``_toc.yml`` as a Sphinx docname (``book/intro``), root first, in reading order.
+
+    Read by sphinx-external-toc, the parser Jupyter Book builds the site with.
+    """
+    return tuple(parse_toc_yaml(REPO_ROOT / "_toc.yml"))
 
 
 def source_file(docname: str) -> Path:
@@ -74,14 +60,9 @@ def source_file(docname: str) -> Path:
     pytest.fail(f"_toc.yml lists {docname!r} but neither {docname}.ipynb nor {docname}.md exists")
 
 
-def is_notebook(docname: str) -> bool:
-    """Whether a toc page is a Jupyter notebook."""
-    return source_file(docname).suffix == ".ipynb"
-
-
-def notebook_pages() -> tuple[str, ...]:
-    """The toc pages that are notebooks (the chapters); empty if a source is missing."""
-    return tuple(d for d in toc_pages() if (REPO_ROOT / f"{d}.ipynb").is_file())
+def chapter_pages() -> tuple[str, ...]:
+    """The chapters (booktools.chapters) as Sphinx docnames (``book/01_data``)."""
+    return tuple(chapter.path.relative_to(REPO_ROOT).with_suffix("").as_posix() for chapter in chapters())
 
 
 def page_id(docname: str) -> str:

@@ -31,10 +31,10 @@ from site_fixtures import (
     SITE_DIR,
     WINDOW,
     book_config,
+    chapter_pages,
     element_ids,
     expected_colab_url,
     html_file,
-    notebook_pages,
     page_id,
     require_site,
     site_file_for_url,
@@ -45,7 +45,7 @@ from site_fixtures import (
 )
 
 PAGES = toc_pages()
-CHAPTERS = notebook_pages()
+CHAPTERS = chapter_pages()
 SEARCH_TERM = "LeNet"
 
 # `{glue}`key``, `{glue:text}`key:.2%``, `{glue:figure}`..., and `path::key` for another notebook's glue.
