@@ -1,8 +1,8 @@
-"""Build-time tooling of the book (not installed in Colab): the chapter list, the editions, the site extension.
+"""Build-time tooling of the book (its own package, never installed in Colab); everything it generates goes under _build/.
 
-Read in this order: `chapters` (which notebooks are chapters), `myst` (MyST markdown as plain markdown,
-with `glue` and `bibliography`), `editions` (the Colab, student and key editions of a chapter),
-`install` (the install line of a release), `output` (writing only files the generator owns), `scan`
-(the build's check of the committed outputs), `sphinx_ext` (the site), `__main__` (`python -m booktools`).
-The reference run (`reference`), the teacher's kit (`slides`, `handout`, `timings`, `myst_text`) build on them.
+Read in this order: `chapters` (which notebooks are chapters), `myst` (the one MyST renderer, with `glue`,
+`bibliography` and `timings`), `editions` (the Colab, student and key editions of a chapter), `install` (the
+install line of a release), `scan` (the build's check of the committed outputs), `sphinx_ext` (the site),
+`__main__` (`python -m booktools`). The reference run (`reference`) and the teacher's kit (`session`, `slides`,
+`handout`) build on them.
 """
