@@ -1,4 +1,4 @@
-"""Build-time tooling of the book (its own package, never installed in Colab); everything it generates goes under _build/.
+"""Build-time tooling of the book (its own package, never in Colab); all it generates goes under _build/.
 
 Read in this order: `chapters` (which notebooks are chapters), `myst` (the one MyST renderer, with `glue`,
 `bibliography` and `timings`), `editions` (the Colab, student and key editions of a chapter), `install` (the
