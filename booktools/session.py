@@ -12,9 +12,10 @@ import nbformat
 from markdown_it.token import Token
 
 from .chapters import Chapter, chapters
-from .myst import Book, ChapterRenderer, RenderError, read_notebook
+from .myst import Book, ChapterRenderer, RenderError, load_yaml, read_notebook
 
 TEACHING = Path("book") / "teaching.md"
+DECK = Path(__file__).parent / "slides" / "deck.yml"  # the deck's plan, and the one list of in-class exercises
 
 
 def drop(title: str, lines: list[str]) -> list[str]:
@@ -123,6 +124,13 @@ class Session:
     def inline(self, markdown: str) -> str:
         """One line of markdown as inline HTML."""
         return self.book.parser.renderInline(markdown)
+
+
+def in_class(deck: Path = DECK) -> list[str]:
+    """The numbers of the in-class exercises, in the order of the deck."""
+    return [
+        str(s["exercise"]) for block in load_yaml(deck).get("blocks", []) for s in block["slides"] if "exercise" in s
+    ]
 
 
 def blocks(tokens: list[Token]) -> list[list[Token]]:

@@ -24,11 +24,10 @@ import nbformat
 
 from booktools.chapters import ROOT
 from booktools.myst import RenderError, load_yaml
-from booktools.session import Session
+from booktools.session import DECK, Session
 
 SITE = ROOT / "_build" / "html"
 TEMPLATES = Path(__file__).parent / "slides"
-PLAN = TEMPLATES / "deck.yml"
 REVEAL_PACKAGE = ROOT / "node_modules" / "reveal.js"
 REVEAL_FILES = ("dist/reveal.js", "dist/reveal.css", "dist/theme/white.css", "dist/plugin/notes.js", "LICENSE")
 MATHJAX = Path("_static") / "mathjax" / "tex-mml-chtml.js"  # where the site's Sphinx extension puts it
@@ -90,13 +89,15 @@ def content(session: Session, entry: dict) -> Slide:
         body, kind = session.html(session.cell(cell_id), picks), "text"
     title = entry.get("title") or session.headings.get(cell_id)
     if not title:
-        raise RenderError(f"{PLAN.name}: the slide of cell {cell_id} has no title; give it one with `title:`")
+        raise RenderError(f"{DECK.name}: the slide of cell {cell_id} has no title; give it one with `title:`")
     return Slide(session.inline(title), body, "", kind)
 
 
 def notes(session: Session, names: list[str]) -> str:
     """Speaker notes from chapter cells (by id) and sections of the teaching page (by heading)."""
-    return "\n".join(session.html(session.text[name] if name in session.text else session.section(name)) for name in names)
+    return "\n".join(
+        session.html(session.text[name] if name in session.text else session.section(name)) for name in names
+    )
 
 
 def slides(session: Session, plan: dict, title: str) -> list[Slide]:
@@ -112,8 +113,10 @@ def slides(session: Session, plan: dict, title: str) -> list[Slide]:
     for block in plan["blocks"]:
         row = by_minutes.get(block["minutes"])
         if row is None:
-            raise RenderError(f"{PLAN.name} names the block {block['minutes']!r}, which book/teaching.md's plan lacks")
-        facts = "".join(f"<dt>{session.inline(h)}</dt><dd>{session.inline(c)}</dd>" for h, c in zip(header, row))
+            raise RenderError(f"{DECK.name} names the block {block['minutes']!r}, which book/teaching.md's plan lacks")
+        facts = "".join(
+            f"<dt>{session.inline(h)}</dt><dd>{session.inline(c)}</dd>" for h, c in zip(header, row, strict=True)
+        )
         talk = f"<p><strong>{session.inline(row[0])} min: {session.inline(row[1])}</strong></p>"
         talk += session.html(session.section(row[0]))
         deck.append(Slide(session.inline(row[1]), f"<dl>{facts}</dl>", talk, "divider"))
@@ -145,7 +148,7 @@ def build(site: Path = SITE, root: Path = ROOT) -> int:
         raise RenderError(f"{site / MATHJAX} is missing; build the site first (`make book`)")
     session = Session.load(root)
     title = load_yaml(root / "_config.yml").get("title", "")
-    deck = slides(session, load_yaml(PLAN), title)
+    deck = slides(session, load_yaml(DECK), title)
     environment = jinja2.Environment(loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=False)
     page = environment.get_template("deck.html").render(slides=deck, title=title, mathjax=f"../{MATHJAX.as_posix()}")
     target = site / "slides"

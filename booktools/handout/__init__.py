@@ -24,12 +24,11 @@ import jinja2
 
 from booktools.chapters import ROOT
 from booktools.myst import RenderError, load_yaml
-from booktools.session import Session
+from booktools.session import Session, in_class
 from booktools.sphinx_ext import colab_url
 
 SITE = ROOT / "_build" / "html"
 TEMPLATES = Path(__file__).parent
-DECK = ROOT / "booktools" / "slides" / "deck.yml"  # the one list of the in-class exercises
 CHROMIUM_PATHS = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
 RUN_TIMES = "How long each chapter takes"
 
@@ -43,19 +42,17 @@ def site_address(root: Path = ROOT) -> str:
     return f"https://{owner}.github.io/{name}/"
 
 
-def in_class(deck: Path = DECK) -> list[str]:
-    """The numbers of the in-class exercises, in the order of the deck."""
-    blocks = load_yaml(deck).get("blocks", [])
-    return [str(slide["exercise"]) for block in blocks for slide in block["slides"] if "exercise" in slide]
-
-
 def render_pages(root: Path = ROOT) -> dict[str, str]:
     """The HTML of ``plan.html`` and ``handout.html``."""
     session = Session.load(root)
     site = site_address(root)
     rows = session.plan()
     chapters = [
-        {"title": session.inline(session.titles[c.number]), "page": f"{site}book/{c.stem}.html", "colab": colab_url("student", c.stem, root)}
+        {
+            "title": session.inline(session.titles[c.number]),
+            "page": f"{site}book/{c.stem}.html",
+            "colab": colab_url("student", c.stem, root),
+        }
         for c in session.chapters
     ]
     exercises = []
