@@ -11,8 +11,8 @@ SOURCES := $(wildcard lenet_utils/*.py lenet_utils/*/*.py lenet_utils/*.json) py
 book: $(VENV)/.installed node_modules/.package-lock.json system-data system-browser  ## set up everything and build the site into _build/html
 	$(BIN)/jupyter-book build . -W -n --keep-going
 	"$(BIN)/python" -m booktools editions _build/html/editions colab student  # downloads, and the colab branch
-	"$(BIN)/python" -m booktools.slides  # the cells tagged `slide` as an offline reveal.js deck: _build/html/slides/
-	"$(BIN)/python" -m booktools.handout  # plan.pdf and handout.pdf, printed by Chromium: _build/html/teaching/
+	"$(BIN)/python" -m booktools.slides  # the deck booktools/slides/deck.yml plans, offline reveal.js: _build/html/slides/
+	"$(BIN)/python" -m booktools.handout  # plan.pdf and the worksheet handout.pdf, printed by Chromium: _build/html/teaching/
 
 test: lint book system-browser  ## run every test: lint, unit, data, each chapter once as its Colab edition, the site
 	LENET_WEIGHTS_URL=off "$(BIN)/pytest"  # offline: chapters that offer the released weights train instead
