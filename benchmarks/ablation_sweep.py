@@ -16,8 +16,8 @@ from dataclasses import replace
 from pathlib import Path
 
 import torch
-from machine_info import cpu_summary
 
+from booktools.reference import machine
 from lenet_utils import count_parameters, load_fashion_mnist, train_or_load
 from lenet_utils.exercises.ch5 import FINAL_CONFIG as FINAL  # chapter 5's final configuration (step 7)
 
@@ -47,7 +47,7 @@ def table() -> str:
         )
     made = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     header = (
-        f"Made by `benchmarks/ablation_sweep.py` on {made}: {cpu_summary()}, torch {torch.__version__}, "
+        f"Made by `benchmarks/ablation_sweep.py` on {made}: {machine()}, torch {torch.__version__}, "
         f"{torch.get_num_threads()} training thread(s). Validation accuracy after the last epoch; seconds "
         "are those recorded when each checkpoint was trained (the machine may have been busy)."
     )

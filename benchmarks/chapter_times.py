@@ -1,20 +1,19 @@
 """Time every chapter notebook, cold (nothing cached) and warm, and print the table.
 
-Each chapter runs top to bottom in a fresh kernel, the way a reader runs it, from the book/ folder
-(outputs are not written back). Cold: with an empty LENET_CACHE of its own, so every model the
-chapter uses is trained, as for someone who opens that one chapter on a fresh machine or in
-Colab. Warm: the same chapter again with the checkpoints the cold run left, as in a class where the
-teacher ran the book beforehand. Fashion-MNIST itself is read from wherever lenet_utils finds it
-(an empty cache does not mean a download when Debian's package is installed).
+Each chapter runs top to bottom in a fresh kernel, as a reader's run (`booktools.reference.execute`, not
+strict), from the book/ folder (outputs are not written back). Cold: with an empty LENET_CACHE of its
+own, so every model the chapter uses is trained, as for someone who opens that one chapter on a fresh
+machine or in Colab. Warm: the same chapter again with the checkpoints the cold run left, as in a class
+where the teacher ran the book beforehand. Fashion-MNIST itself is read from wherever lenet_utils finds
+it (an empty cache does not mean a download when Debian's package is installed).
 
 The table (chapter, seconds cold, seconds warm, and the machine it was measured on) is printed as
-Markdown, and also written to a file with --output. The book does not include it: its teaching
-page shows the run time each chapter measured for itself when the site was built, which needs no
-second run. This script adds what the build cannot show, both times on your own machine. Figures
-are rendered as in the book (MPLBACKEND is removed from the kernel's environment).
+Markdown, and also written to a file with --output. The book quotes the reference run's times
+(book/_timings.json); this script gives both times on your own machine. Figures are rendered as in the
+book (MPLBACKEND is removed from the kernel's environment).
 
-    PYTHONPATH=. .venv/bin/python benchmarks/chapter_times.py                # every chapter, cold then warm
-    PYTHONPATH=. .venv/bin/python benchmarks/chapter_times.py --warm-only    # warm only, with $LENET_CACHE as it is
+    .venv/bin/python benchmarks/chapter_times.py                # every chapter, cold then warm
+    .venv/bin/python benchmarks/chapter_times.py --warm-only    # warm only, with $LENET_CACHE as it is
 """
 
 from __future__ import annotations
@@ -23,29 +22,15 @@ import argparse
 import datetime
 import os
 import platform
-import sys
 import tempfile
-import time
 from pathlib import Path
 
 import nbformat
 import torch
-from machine_info import cpu_summary
-from nbconvert.preprocessors import ExecutePreprocessor
 
-from booktools.reference import environment
+from booktools.chapters import chapters
+from booktools.reference import environment, execute, machine
 from lenet_utils.paths import cache_dir
-
-REPO_ROOT = Path(__file__).resolve().parents[1]
-BOOK = REPO_ROOT / "book"
-TIMEOUT = 3600
-
-
-def machine() -> str:
-    """The CPU model, its logical CPU count, the OS and the PyTorch version."""
-    gpu = f", GPU {torch.cuda.get_device_name(0)}" if torch.cuda.is_available() else ", no GPU"
-    system = f"{platform.system()} {platform.release()}"
-    return f"{cpu_summary()}{gpu}, {system}, Python {platform.python_version()}, torch {torch.__version__}"
 
 
 def title(path: Path) -> str:
@@ -61,13 +46,8 @@ def title(path: Path) -> str:
 
 def run(path: Path, cache: Path) -> float:
     """Execute one notebook in a fresh kernel with LENET_CACHE=`cache`; return the wall-clock seconds."""
-    notebook = nbformat.read(path, as_version=4)
     with environment(LENET_CACHE=str(cache), MPLBACKEND=None):  # no MPLBACKEND: figures render as in the book
-        start = time.perf_counter()
-        ExecutePreprocessor(timeout=TIMEOUT, kernel_name="python3").preprocess(
-            notebook, {"metadata": {"path": str(path.parent)}}
-        )
-        return time.perf_counter() - start
+        return execute(path, strict=False)[1]
 
 
 def table(rows: list[tuple[str, str, float | None, float]], note: str) -> str:
@@ -91,14 +71,15 @@ def table(rows: list[tuple[str, str, float | None, float]], note: str) -> str:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to time (default: book/*.ipynb)")
+    parser.add_argument("notebooks", nargs="*", type=Path, help="notebooks to time (default: every chapter)")
     parser.add_argument("--warm-only", action="store_true", help="only warm runs, using $LENET_CACHE as it is")
     parser.add_argument("--output", type=Path, help="also write the table to this file")
     args = parser.parse_args()
-    notebooks = [p.resolve() for p in args.notebooks] or sorted(BOOK.glob("*.ipynb"))
-    if not notebooks:
-        sys.exit(f"no notebooks in {BOOK}")
-    description = machine()
+    notebooks = [p.resolve() for p in args.notebooks] or [chapter.path for chapter in chapters()]
+    description = (
+        f"{machine()}, {platform.system()} {platform.release()}, "
+        f"Python {platform.python_version()}, torch {torch.__version__}"
+    )
     load = os.getloadavg()[0]
     print(f"machine: {description}; load average before: {load:.2f}", flush=True)
     rows = []
@@ -112,7 +93,7 @@ def main() -> None:
                 print(f"{path.name}: cold {cold:.1f} s", flush=True)
             warm = run(path, cache)
             print(f"{path.name}: warm {warm:.1f} s", flush=True)
-            rows.append((title(path), f"book/{path.name}", cold, warm))
+            rows.append((title(path), path.name, cold, warm))
     busy = os.getloadavg()[0] > 0.5 * (os.cpu_count() or 1) or load > 0.5 * (os.cpu_count() or 1)
     note = (
         f"Measured on {datetime.date.today():%Y-%m-%d} with `benchmarks/chapter_times.py` on {description}"

@@ -41,9 +41,9 @@ from pathlib import Path
 
 import torch
 import torch.nn.functional as F
-from machine_info import cpu_summary
 from torch.utils.data import DataLoader, TensorDataset
 
+from booktools.reference import machine
 from lenet_utils import find_data_dir, lenet5, load_split, make_loader, seed_everything, train_one_epoch
 from lenet_utils.data import normalize
 from lenet_utils.loop import channels_last
@@ -57,11 +57,6 @@ IDX_FILES = (
     "t10k-labels-idx1-ubyte",
 )
 CPU = torch.device("cpu")
-
-
-def machine() -> str:
-    """One line describing the machine and the PyTorch build."""
-    return f"{cpu_summary()}, torch {torch.__version__}, {torch.get_num_threads()} threads"
 
 
 def load_note() -> str:
@@ -274,7 +269,7 @@ def main() -> None:
     args = parser.parse_args()
     if args.threads:
         torch.set_num_threads(args.threads)
-    print(f"machine: {machine()}")
+    print(f"machine: {machine()}, torch {torch.__version__}, {torch.get_num_threads()} threads")
     print(f"before: {load_note()}", flush=True)
     if args.profile:
         profile(args.profile)
