@@ -101,4 +101,4 @@ installed=$(cd / && "$env/bin/python" -c 'import lenet_utils; print(lenet_utils.
 
 mkdir -p "$work/cache"
 LENET_COLAB_ENV=$env LENET_CACHE=${LENET_COLAB_CACHE:-$work/cache} nice -n 10 "${PYTEST:-.venv/bin/pytest}" \
-  -p no:nbval -o addopts= tests/booktools/test_colab_run.py "$@"
+  tests/booktools/test_colab_run.py "$@"
