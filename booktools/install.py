@@ -6,9 +6,8 @@ import ast
 import re
 from pathlib import Path
 
-import yaml
-
 from .chapters import ROOT
+from .myst import load_yaml
 
 # The requirement inside a chapter's install cell, e.g. "lenet_utils @ git+https://github.com/o/r@v0.2.0".
 REQUIREMENT = re.compile(r'"(lenet_utils @ [^"]*)"')
@@ -25,8 +24,7 @@ def package_version(root: Path = ROOT) -> str:
 
 def repository_url(root: Path = ROOT) -> str:
     """The book's repository as `_config.yml` names it, without a trailing `.git` or slash."""
-    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8")) or {}
-    return str(config["repository"]["url"]).rstrip("/").removesuffix(".git")
+    return str(load_yaml(root / "_config.yml")["repository"]["url"]).rstrip("/").removesuffix(".git")
 
 
 def requirement(repository: str | None = None) -> str:
