@@ -7,8 +7,9 @@ Three kinds of data appear in the tests:
 * the real Fashion-MNIST (``real_splits``, ``real_data``), for the tests marked ``real_data``.
   Those are never skipped: CI installs Debian's dataset-fashion-mnist, so missing data must fail.
 
-No test touches the shared checkpoint cache: ``LENET_CACHE`` points at a temporary folder for the
-whole session, and tests that need an empty cache of their own use the ``cache`` fixture.
+No unit test touches the shared checkpoint cache: ``LENET_CACHE`` points at a temporary folder of each
+test module, and tests that need an empty cache of their own use the ``cache`` fixture. (The run of the
+chapters' Colab edition, tests/booktools/test_colab_run.py, uses the shared cache on purpose.)
 """
 
 from __future__ import annotations
@@ -71,7 +72,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
 
 @pytest.fixture(autouse=True, scope="module")
 def private_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Keep every test module away from the shared cache (module scope: nbval's kernels for book/ must see it)."""
+    """Keep every test module away from the shared cache, in a folder of its own."""
     folder = tmp_path_factory.mktemp("lenet-cache")
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("LENET_CACHE", str(folder))
