@@ -48,9 +48,17 @@ def test_the_workflow_pushes_the_editions_to_the_colab_branch() -> None:
     assert f":refs/heads/{EDITIONS_BRANCH}" in push[0], push
 
 
+def test_the_answer_key_is_not_published() -> None:
+    """The site and the branch `colab` carry the Colab and student editions; the key is `make key`'s, for the teacher."""
+    makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
+    published = re.search(r"-m booktools editions _build/html/editions (.*?)\s+#", makefile)
+    assert published, "make book writes no editions into the site"
+    assert published[1].split() == ["colab", "student"]
+
+
 @pytest.mark.parametrize("chapter", CHAPTERS, ids=lambda chapter: chapter.stem)
 def test_colab_urls_name_files_the_build_makes(editions: Path, chapter) -> None:
-    for edition in ("colab", "student", "key"):
+    for edition in ("colab", "student"):
         url = colab_url(edition, chapter.stem)
         assert (editions / pushed_file(url)).is_file(), url
 
