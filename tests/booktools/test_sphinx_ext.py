@@ -49,7 +49,7 @@ def test_the_workflow_pushes_the_editions_to_the_colab_branch() -> None:
 
 
 def test_the_answer_key_is_not_published() -> None:
-    """The site and the branch `colab` carry the Colab and student editions; the key is `make key`'s, for the teacher."""
+    """The site and the branch `colab` carry the Colab and student editions; the key is for the teacher only."""
     makefile = (ROOT / "Makefile").read_text(encoding="utf-8")
     published = re.search(r"-m booktools editions _build/html/editions (.*?)\s+#", makefile)
     assert published, "make book writes no editions into the site"
