@@ -127,8 +127,9 @@ def slides(session: Session, plan: dict, title: str) -> list[Slide]:
         f'<li><a href="../book/{c.stem}.html">{session.inline(session.titles[c.number])}</a></li>'
         for c in session.chapters
     )
-    closing = f"<p>Read the chapters after class, with their exercises:</p><ol>{chapters}</ol>"
-    deck.append(Slide("Questions, and after class", closing, notes(session, plan.get("closing_notes", [])), "closing"))
+    closing = f"<p>{html.escape(plan['closing']['text'])}</p><ol>{chapters}</ol>"
+    closing_notes = notes(session, plan["closing"].get("notes", []))
+    deck.append(Slide(html.escape(plan["closing"]["title"]), closing, closing_notes, "closing"))
     return deck
 
 
