@@ -53,9 +53,9 @@ RELEASE_ASSETS ?= _build/release-assets
 room: $(VENV)/.installed system-data  ## train or fetch every model the chapters use into the cache
 	"$(BIN)/python" -m lenet_utils prepare
 bundle: room  ## write the data and the chapters' checkpoints with SHA256SUMS into $(BUNDLE), for rooms offline
-	"$(BIN)/python" -m lenet_utils bundle "$(BUNDLE)"
+	"$(BIN)/python" -m booktools.release bundle "$(BUNDLE)"
 release-assets: $(VENV)/.installed system-data  ## right after the reference run: its checkpoints and their digests
-	"$(BIN)/python" -m lenet_utils release-assets "$(RELEASE_ASSETS)"
+	"$(BIN)/python" -m booktools.release release-assets "$(RELEASE_ASSETS)"
 
 # Mutation testing (slow, so not part of `make test`): in a copy of the package and its tests, mutmut changes
 # the code one small bug at a time and runs the fast unit tests against each; settings in pyproject.toml.

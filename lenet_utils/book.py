@@ -12,9 +12,7 @@ import importlib.util
 import os
 from typing import Any
 
-from IPython.display import display as _display
-
-from .errors import LenetError
+from .errors import LenetError, SettingError
 
 REFERENCE_ENV = "LENET_REFERENCE_RUN"
 NOTE_PREFIX = "Note: this run differs from the book's reference run."
@@ -25,15 +23,20 @@ class ClaimError(LenetError, AssertionError):
 
 
 def reference_run() -> bool:
-    """Whether this is the book's reference run (`make notebooks` sets LENET_REFERENCE_RUN=1)."""
-    return os.environ.get(REFERENCE_ENV) == "1"
+    """Whether this is the book's reference run: LENET_REFERENCE_RUN=1 (`make notebooks`); unset, empty or 0: not."""
+    value = os.environ.get(REFERENCE_ENV, "")
+    if value not in ("", "0", "1"):
+        raise SettingError(f"{REFERENCE_ENV}={value!r} is not understood; set it to 1 for the reference run, else 0.")
+    return value == "1"
 
 
 def glue(name: str, value: Any, display: bool = True) -> None:
     """Record `value` under `name` for myst-nb's {glue} roles; without myst-nb (Colab), just show it."""
     if importlib.util.find_spec("myst_nb") is None:
         if display:
-            _display(value)
+            from IPython.display import display as show  # here, not at import: IPython is a notebook's, not ours
+
+            show(value)
         return
     from myst_nb import glue as myst_glue
 

@@ -1,4 +1,4 @@
-"""Command line: `python -m lenet_utils train --activation relu`."""
+"""Command line: `python -m lenet_utils train --activation relu`, and `prepare` (a room's models, or a bundle's)."""
 
 from __future__ import annotations
 
@@ -7,17 +7,19 @@ import math
 import os
 import sys
 from collections.abc import Callable
+from pathlib import Path
 
 import torch
 
+from .config import TrainConfig
 from .data import DEFAULT_VAL_SIZE, SPLIT_SIZES, load_fashion_mnist, make_loader
 from .errors import LenetError
-from .experiment import TrainConfig, train
 from .loop import evaluate
 from .model import ACTIVATIONS
-from .room import add_commands as add_room_commands
+from .room import install_bundle, prepare
 from .runtime import DEFAULT_SEED, pick_device
 from .sigterm import sigterm_as_interrupt
+from .training import train
 
 
 def _positive(kind: type) -> Callable[[str], int | float]:
@@ -62,6 +64,8 @@ def _device(text: str) -> torch.device:
         device = torch.device(text)
     except RuntimeError:
         raise argparse.ArgumentTypeError(f"{text!r} is not a device name; use cuda, mps or cpu") from None
+    if device.type in ("cpu", "mps") and device.index not in (None, 0):  # torch accepts cpu:99 and uses the CPU
+        raise argparse.ArgumentTypeError(f"{text!r} does not exist: use {device.type} (there is one)")
     backend = {"cuda": torch.cuda, "mps": getattr(torch.backends, "mps", None)}.get(device.type)
     if device.type != "cpu" and (backend is None or not backend.is_available()):
         raise argparse.ArgumentTypeError(f"{text!r} is not available on this machine")
@@ -73,19 +77,35 @@ def _device(text: str) -> torch.device:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    """Return the argument parser of the `train` command."""
+    """Return the argument parser of the `train` and `prepare` commands."""
     parser = argparse.ArgumentParser(prog="python -m lenet_utils", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
     p = commands.add_parser("train", help="train LeNet-5 with the original post's protocol and report test accuracy")
-    p.add_argument("--activation", choices=sorted(ACTIVATIONS), default="tanh")
-    p.add_argument("--epochs", type=_positive(int), default=5)
-    p.add_argument("--seed", type=_seed, default=DEFAULT_SEED)
-    p.add_argument("--batch-size", type=_batch_size, default=100)
-    p.add_argument("--lr", type=_positive(float), default=1e-3)
+    p.add_argument(
+        "--activation", choices=sorted(ACTIVATIONS), default="tanh", help="nonlinearity (default: %(default)s)"
+    )
+    p.add_argument(
+        "--epochs", type=_positive(int), default=5, help="passes over the training split (default: %(default)s)"
+    )
+    p.add_argument(
+        "--seed", type=_seed, default=DEFAULT_SEED, help="seeds weights, split, order (default: %(default)s)"
+    )
+    p.add_argument("--batch-size", type=_batch_size, default=100, help="images per Adam step (default: %(default)s)")
+    p.add_argument("--lr", type=_positive(float), default=1e-3, help="Adam's learning rate (default: %(default)s)")
+    _add_data_and_device(p)
+    p.set_defaults(run=_train)
+    p = commands.add_parser("prepare", help="train or fetch every model the chapters use into the cache")
+    _add_data_and_device(p)
+    p.add_argument("--no-fetch", action="store_true", help="train every missing model here, download nothing")
+    p.add_argument("--from-bundle", type=Path, default=None, metavar="FILE", help="install a bundle first")
+    p.set_defaults(run=_prepare)
+    return parser
+
+
+def _add_data_and_device(p: argparse.ArgumentParser) -> None:
+    """The options every command has: where the data is and what to train on."""
     p.add_argument("--data-dir", default=None, help="folder holding the four Fashion-MNIST IDX files")
     p.add_argument("--device", type=_device, default=None, help="cuda, mps or cpu (default: the first available)")
-    add_room_commands(commands, _device)  # prepare, bundle, release-assets
-    return parser
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -99,12 +119,16 @@ def _main(argv: list[str] | None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
     try:
-        return _train(parser, args) if args.command == "train" else args.run(args)
+        return args.run(parser, args)
     except LenetError as exc:
         return _fail(str(exc), 1)
     except KeyboardInterrupt:
+        if args.command == "prepare":
+            return _fail("interrupted; the models finished so far are in the cache, run it again for the rest.", 130)
         return _fail("interrupted before the test accuracy was measured; run it again for one.", 130)
     except (MemoryError, torch.cuda.OutOfMemoryError):
+        if args.command == "prepare":
+            return _fail("ran out of memory; close other programs, or pass --device cpu, and run it again.", 1)
         return _fail(f"ran out of memory with batches of {args.batch_size}; pass a smaller --batch-size.", 1)
     except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as other command-line tools do
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the flush at exit cannot fail again
@@ -135,4 +159,14 @@ def _train(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         )
     _, accuracy = evaluate(result.model, make_loader(data.test, batch_size=1000), device)
     print(f"test accuracy: {accuracy:.2%}")
+    return 0
+
+
+def _prepare(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    """Install a bundle if given, then obtain every model of the book; return the exit status."""
+    if args.from_bundle is not None:
+        for line in install_bundle(args.from_bundle):
+            print(line)
+    if not prepare(args.data_dir, args.device, fetch=not args.no_fetch and args.from_bundle is None):
+        raise KeyboardInterrupt  # training stopped early (Ctrl-C or SIGTERM), as the handler reports
     return 0

@@ -17,6 +17,10 @@ class CheckpointMismatchError(LenetError):
     """A checkpoint was written by another architecture or configuration, or is not a checkpoint at all."""
 
 
+class SettingError(LenetError, ValueError):
+    """An environment variable holds a value the book does not understand; the message names the accepted ones."""
+
+
 class CacheError(LenetError):
     """The checkpoint cache cannot be read or written."""
 

@@ -13,15 +13,24 @@ CACHE_ENV = "LENET_CACHE"
 
 
 def cache_dir() -> Path:
-    """Return the cache directory: $LENET_CACHE (a leading ~ means the home folder), else ~/.cache/lenet_utils."""
+    """Return the cache directory: $LENET_CACHE (a leading ~ means the home folder), else ~/.cache/lenet_utils.
+
+    A relative $LENET_CACHE is resolved once, against the working folder of the first process that reads it, which
+    writes the absolute path back into its environment: the processes it starts (a kernel that runs in a chapter's
+    folder, a child of the test suite) then use the same folder rather than one beside each notebook.
+    """
     folder = Path(os.environ.get(CACHE_ENV) or "~/.cache/lenet_utils")
     no_home = CacheError(f"no home folder is known to keep the cache in (HOME is empty or unset); set {CACHE_ENV}.")
     if folder.parts[0] == "~" and os.environ.get("HOME") == "":
         raise no_home  # Python would read an empty HOME as the root folder and write into /.cache
     try:
-        return folder.expanduser()
+        folder = folder.expanduser()
     except RuntimeError:  # no HOME, and an account unknown to the password database (docker run --user 1234)
         raise no_home from None
+    if not folder.is_absolute():
+        folder = Path.cwd() / folder
+        os.environ[CACHE_ENV] = str(folder)
+    return folder
 
 
 def unwritable_reason(folder: Path, needed_bytes: int = 0) -> str | None:

@@ -26,7 +26,7 @@ import json, os, sys, warnings
 from pathlib import Path
 import torch
 from torch.utils.data import TensorDataset
-import lenet_utils.experiment as experiment
+import lenet_utils.cache as cache_module
 from lenet_utils import DataSplits, LenetError, TrainConfig, train_or_load
 
 torch.set_num_threads(1)
@@ -48,8 +48,8 @@ def after_training(result):
 # train_or_load in a folder given as argv[1]; reports whether training ran, the error or warnings, the files left.
 TRAIN_OR_LOAD = """
 trained = []
-real_train = experiment.train
-experiment.train = lambda *args: trained.append(1) or after_training(real_train(*args))
+real_train = cache_module.train
+cache_module.train = lambda *args: trained.append(1) or after_training(real_train(*args))
 folder = sys.argv[1]
 try:
     with warnings.catch_warnings(record=True) as caught:

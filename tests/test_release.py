@@ -1,119 +1,26 @@
-"""The book's released weights: fetching them from a real local HTTP server, writing the release, a room's bundle."""
+"""The book's released weights: where they are, and fetching them from real local HTTP servers, hostile ones too."""
 
 from __future__ import annotations
 
-import functools
-import http.server
-import io
+import contextlib
 import json
-import os
 import re
 import shutil
-import signal
 import socket
-import subprocess
-import sys
-import tarfile
-import textwrap
 import threading
 import time
 from dataclasses import replace
-from pathlib import Path
 
 import pytest
-import torch
+from release_fixtures import SMALL, flip_a_byte, same_weights
 
-import lenet_utils
-import lenet_utils.experiment as experiment
+import lenet_utils.cache as cache_module
 import lenet_utils.release as release
-import lenet_utils.room as room
-from lenet_utils import TrainConfig, __version__, train_or_load
-from lenet_utils.book_models import ABLATION_STEPS, ablation_configs, book_models
+from lenet_utils import __version__, train_or_load
 from lenet_utils.checkpoint import sha256_hex
-from lenet_utils.cli import main
-from lenet_utils.errors import CheckpointRefusedWarning
+from lenet_utils.errors import CheckpointRefusedWarning, SettingError
 
-SMALL = TrainConfig(epochs=2, batch_size=50)  # 4 batches per epoch on the synthetic data
-
-
-class QuietHandler(http.server.SimpleHTTPRequestHandler):
-    """Serves a folder without logging every request to stderr."""
-
-    def log_message(self, format: str, *args: object) -> None:
-        pass
-
-
-@pytest.fixture
-def server(tmp_path: Path):
-    """A real HTTP server on 127.0.0.1 serving a folder: yields (its URL, the folder)."""
-    folder = tmp_path / "site" / f"v{__version__}"  # as a GitHub release's assets sit under the tag's name
-    folder.mkdir(parents=True)
-    handler = functools.partial(QuietHandler, directory=folder.parent)
-    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/v{__version__}", folder
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
-
-
-@pytest.fixture(autouse=True)
-def fresh_session(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Forget which release addresses could not be reached, as a new Python session does."""
-    monkeypatch.setattr(release, "_unreachable", {})
-
-
-@pytest.fixture
-def digests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty released_weights.json of this test's own, in place of the package's."""
-    path = tmp_path / "released_weights.json"
-    path.write_text("{}\n")
-    monkeypatch.setattr(release, "DIGESTS_FILE", path)
-    return path
-
-
-@pytest.fixture
-def reference(synthetic_data, tmp_path, cpu, digests) -> Path:
-    """SMALL trained once, as the reference run would, and released: its checkpoint file, listed in `digests`."""
-    folder = tmp_path / "reference-cache"
-    train_or_load(SMALL, synthetic_data, cpu, directory=folder)
-    path = SMALL.checkpoint_path(synthetic_data, folder)
-    digests.write_text(json.dumps({path.name: {"sha256": sha256_hex(path.read_bytes()), "bytes": path.stat().st_size}}))
-    return path
-
-
-@pytest.fixture
-def published(server, reference, monkeypatch) -> Path:
-    """The reference checkpoint on the local server, with LENET_WEIGHTS_URL pointing there: the served file."""
-    url, folder = server
-    monkeypatch.setenv("LENET_WEIGHTS_URL", url)
-    return Path(shutil.copy(reference, folder / reference.name))
-
-
-@pytest.fixture
-def trains(monkeypatch) -> list[TrainConfig]:
-    """Record every configuration actually trained (and still train it)."""
-    trained: list[TrainConfig] = []
-    real = experiment.train
-
-    def spy(config, *args, **kwargs):
-        trained.append(config)
-        return real(config, *args, **kwargs)
-
-    monkeypatch.setattr(experiment, "train", spy)
-    return trained
-
-
-def same_weights(a: torch.nn.Module, b: torch.nn.Module) -> bool:
-    return all(torch.equal(x, y) for x, y in zip(a.state_dict().values(), b.state_dict().values(), strict=True))
-
-
-def flip_a_byte(path: Path) -> None:
-    data = bytearray(path.read_bytes())
-    data[len(data) // 2] ^= 0x01
-    path.write_bytes(bytes(data))
+pytest_plugins = ["release_fixtures"]  # the server, a released checkpoint, a spy on training
 
 
 # --------------------------------------------------------------------------- where the release is
@@ -243,7 +150,7 @@ def test_a_download_that_cannot_be_saved_means_training(
     def full(path, data):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(experiment, "write_atomically", full)
+    monkeypatch.setattr(cache_module, "write_atomically", full)
     assert "could not be saved in" in fetch_fails(synthetic_data, cpu, trains, capsys)
 
 
@@ -284,253 +191,80 @@ def test_a_flipped_byte_in_the_cache_is_refused_and_fetched_again(
     assert path.with_name(f"{path.name}.corrupt").read_bytes() == damaged
 
 
-# --------------------------------------------------------------------------- the release's assets
-
-
-def test_release_assets_copy_the_checkpoints_and_record_their_digests(synthetic_data, cpu, tmp_path, digests):
-    cache = tmp_path / "cache"
-    train_or_load(SMALL, synthetic_data, cpu, directory=cache)
-    name = SMALL.checkpoint_path(synthetic_data).name
-    total = release.write_release_assets([name], cache, tmp_path / "assets")
-    content = (cache / name).read_bytes()
-    assert (tmp_path / "assets" / name).read_bytes() == content
-    assert total == len(content)
-    assert json.loads(digests.read_text()) == {name: {"sha256": sha256_hex(content), "bytes": len(content)}}
-
-
-def test_an_unverified_checkpoint_is_never_released(synthetic_data, cpu, tmp_path, digests):
-    cache = tmp_path / "cache"
-    train_or_load(SMALL, synthetic_data, cpu, directory=cache)
-    name = SMALL.checkpoint_path(synthetic_data).name
-    flip_a_byte(cache / name)
-    with pytest.raises(experiment.CheckpointMismatchError, match="does not match the SHA-256 digest"):
-        release.write_release_assets([name], cache, tmp_path / "assets")
-    assert json.loads(digests.read_text()) == {}
-
-
-# --------------------------------------------------------------------------- the book's models
-
-
-def test_the_book_models_are_the_chapters_configurations():
-    models = book_models()
-    assert list(models.values())[:2] == [TrainConfig("tanh"), TrainConfig("relu")]
-    assert list(models.values())[2:] == ablation_configs()[1:]
-    assert len({config.key(_FakeSplit()) for config in models.values()}) == len(models) == 9
-
-
-def test_the_ablation_builds_each_step_on_the_one_before():
-    configs = ablation_configs()
-    assert len(configs) == len(ABLATION_STEPS)
-    assert configs[0] == TrainConfig("relu", epochs=2)
-    assert configs[-1] == TrainConfig(
-        "relu", epochs=11, pool="max", batch_norm=True, act_after_conv2=True, flip=True, schedule="onecycle",
-        lr=3e-3, widths=(32, 32, 64, 84),
-    )  # fmt: skip
-
-
-class _FakeSplit:
-    def fingerprint(self) -> dict:
-        return {"train": 55_000, "val": 5_000, "split_seed": 59}
-
-
-# --------------------------------------------------------------------------- preparing a room
+# --------------------------------------------------------------------------- hostile servers and settings
 
 
 @pytest.fixture
-def tiny_book(monkeypatch, synthetic_data) -> dict[str, TrainConfig]:
-    """Make the book two tiny models trained on the synthetic data, so a room is prepared in seconds."""
-    models = {"chapter 2: tanh": SMALL, "chapter 3: ReLU": replace(SMALL, activation="relu")}
-    monkeypatch.setattr(room, "book_models", lambda: models)
-    monkeypatch.setattr(room, "load_fashion_mnist", lambda data_dir=None: synthetic_data)
-    return models
+def slow_server(monkeypatch):
+    """serve(fast, slow): a server on 127.0.0.1 that answers `fast` at once, then `slow` a byte every 0.1 s for 30 s.
+
+    LENET_WEIGHTS_URL points at it.
+    """
+    listener = socket.socket()
+    listener.bind(("127.0.0.1", 0))
+    listener.listen()
+    stop = threading.Event()
+    monkeypatch.setenv("LENET_WEIGHTS_URL", f"http://127.0.0.1:{listener.getsockname()[1]}/v1")
+
+    def serve(fast: bytes, slow: bytes) -> None:
+        def answer() -> None:
+            with contextlib.suppress(OSError):  # the listener closes when the test ends
+                while not stop.is_set():  # each request, as a client that follows redirects asks again
+                    connection, _ = listener.accept()
+                    with connection:
+                        connection.recv(1 << 16)
+                        connection.sendall(fast)
+                        for byte in slow[:300]:
+                            if stop.wait(0.1):
+                                return
+                            connection.sendall(bytes([byte]))
+
+        threading.Thread(target=answer, daemon=True).start()
+
+    yield serve
+    stop.set()
+    listener.close()
 
 
-def test_prepare_obtains_every_model_and_says_how(tiny_book, synthetic_data, cache, capsys, monkeypatch):
-    monkeypatch.setenv("LENET_WEIGHTS_URL", "off")
-    assert main(["prepare", "--device", "cpu"]) == 0
-    out = capsys.readouterr().out
-    assert "[1/2] chapter 2: tanh: trained in " in out
-    assert "[2/2] chapter 3: ReLU: trained in " in out
-    for config in tiny_book.values():
-        assert config.checkpoint_path(synthetic_data).is_file()
-    assert main(["prepare", "--device", "cpu"]) == 0
-    assert "[1/2] chapter 2: tanh: in the cache\n" in capsys.readouterr().out
+ANSWER = b"HTTP/1.0 200 OK\r\nContent-Length: 1000\r\n\r\n" + b"x" * 1000
 
 
-def test_prepare_never_touches_the_chapters(tiny_book, cache, monkeypatch):
-    book = Path(__file__).parents[1] / "book"
-    before = {path: path.stat().st_mtime_ns for path in book.iterdir()}
-    monkeypatch.setenv("LENET_WEIGHTS_URL", "off")
-    assert main(["prepare", "--device", "cpu"]) == 0
-    assert {path: path.stat().st_mtime_ns for path in book.iterdir()} == before
+@pytest.mark.parametrize("slow_from", [0, ANSWER.index(b"\r\n\r\n") + 4], ids=["headers", "body"])
+def test_a_server_that_sends_a_byte_at_a_time_is_given_up_at_the_deadline(slow_server, digests, monkeypatch, slow_from):
+    digests.write_text(json.dumps({"lenet-x.pt": {"sha256": "0" * 64, "bytes": 1000}}))
+    monkeypatch.setattr(release, "TIMEOUT_SECONDS", 5)  # each byte comes well within it
+    monkeypatch.setattr(release, "DEADLINE_SECONDS", 1, raising=False)
+    slow_server(ANSWER[:slow_from], ANSWER[slow_from:])
+    started = time.monotonic()
+    data, why = release.download("lenet-x.pt")
+    assert time.monotonic() - started < 15  # the server would go on for 30 s
+    assert data is None
+    assert why.endswith("sent too slowly to finish a download within 1 s")
 
 
-def test_prepare_fetches_released_models(tiny_book, cache, published, capsys):
-    assert main(["prepare", "--device", "cpu"]) == 0
-    out = capsys.readouterr().out
-    assert "[1/2] chapter 2: tanh: downloaded\n" in out
-    assert "[2/2] chapter 3: ReLU: trained in" in out
+def test_a_download_cut_short_is_called_incomplete(slow_server, digests):
+    digests.write_text(json.dumps({"lenet-x.pt": {"sha256": "0" * 64, "bytes": 1000}}))
+    slow_server(b"HTTP/1.0 200 OK\r\n\r\n" + b"x" * 600, b"")
+    data, why = release.download("lenet-x.pt")
+    assert data is None
+    assert why.endswith("/lenet-x.pt stopped after 600 of the 1,000 bytes released")
 
 
-def make_bundle(tiny_book, idx_dir, tmp_path, monkeypatch) -> Path:
-    """Prepare a tiny room in one cache and bundle it with the tiny IDX files: the bundle's path."""
-    monkeypatch.setenv("LENET_CACHE", str(tmp_path / "teacher-cache"))
-    monkeypatch.setenv("LENET_WEIGHTS_URL", "off")
-    assert main(["prepare", "--device", "cpu"]) == 0
-    bundle = tmp_path / "room" / "lenet-room.tar.gz"
-    assert main(["bundle", str(bundle), "--data-dir", str(idx_dir)]) == 0
-    return bundle
+def test_a_redirect_loop_is_one_short_line(slow_server, digests):
+    digests.write_text(json.dumps({"lenet-x.pt": {"sha256": "0" * 64, "bytes": 1000}}))
+    slow_server(b"HTTP/1.0 302 Found\r\nLocation: /v1/lenet-x.pt\r\n\r\n", b"")  # the same address again
+    _, why = release.download("lenet-x.pt")
+    assert why.endswith("/lenet-x.pt redirected in a loop (HTTP 302)")
+    assert "\n" not in why
 
 
-def test_a_bundle_holds_the_data_the_checkpoints_and_their_digests(tiny_book, idx_dir, tmp_path, monkeypatch):
-    bundle = make_bundle(tiny_book, idx_dir, tmp_path, monkeypatch)
-    with tarfile.open(bundle) as tar:
-        names = sorted(tar.getnames())
-        sums = tar.extractfile("lenet-room/SHA256SUMS").read().decode().splitlines()
-    data_files = sorted(f"lenet-room/fashion-mnist/{path.name}" for path in idx_dir.iterdir())
-    assert len(data_files) == 4
-    assert set(data_files) < set(names)
-    assert len([name for name in names if name.startswith("lenet-room/checkpoints/lenet-")]) == 2
-    assert len(sums) == len(names) - 1 == 6
-    digest, name = sums[0].split("  ")
-    assert digest == sha256_hex((idx_dir / name.split("/")[1]).read_bytes())
-
-
-def test_a_bundle_installs_on_a_machine_without_internet(tiny_book, idx_dir, tmp_path, monkeypatch, capsys):
-    bundle = make_bundle(tiny_book, idx_dir, tmp_path, monkeypatch)
-    lab = tmp_path / "lab-cache"
-    monkeypatch.setenv("LENET_CACHE", str(lab))
-    monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
-    monkeypatch.setattr(experiment, "train", lambda *args, **kwargs: pytest.fail("trained on the lab machine"))
-    monkeypatch.setattr(release.urllib.request, "urlopen", lambda *a, **k: pytest.fail("went to the internet"))
-    capsys.readouterr()
-    assert main(["prepare", "--from-bundle", str(bundle), "--device", "cpu"]) == 0
-    out = capsys.readouterr().out
-    assert out.count("(SHA-256 verified)") == 6
-    assert "[2/2] chapter 3: ReLU: in the cache" in out
-    from lenet_utils import find_data_dir
-
-    assert find_data_dir(download=False) == lab / "data" / "FashionMNIST" / "raw"  # the chapters find the data
-
-
-def rewrite_bundle(bundle: Path, change) -> None:
-    """Rewrite `bundle` with change(name, content) -> (name, content) applied to every member."""
-    with tarfile.open(bundle) as tar:
-        members = [(m.name, tar.extractfile(m).read()) for m in tar.getmembers()]
-    with tarfile.open(bundle, "w:gz") as tar:
-        for name, content in members:
-            name, content = change(name, content)
-            info = tarfile.TarInfo(name)
-            info.size = len(content)
-            tar.addfile(info, io.BytesIO(content))
-
-
-def test_a_damaged_bundle_installs_nothing(tiny_book, idx_dir, tmp_path, monkeypatch, capsys):
-    bundle = make_bundle(tiny_book, idx_dir, tmp_path, monkeypatch)
-
-    def flip(name, content):
-        if "/checkpoints/" in name:
-            content = content[:500] + bytes([content[500] ^ 1]) + content[501:]
-        return name, content
-
-    rewrite_bundle(bundle, flip)
-    monkeypatch.setenv("LENET_CACHE", str(tmp_path / "lab-cache"))
-    assert main(["prepare", "--from-bundle", str(bundle)]) == 1
-    assert "does not match its SHA-256 digest; copy the bundle again." in capsys.readouterr().err
-    assert not (tmp_path / "lab-cache").exists()
-
-
-def test_a_bundle_may_not_write_outside_the_cache(tiny_book, idx_dir, tmp_path, monkeypatch, capsys):
-    bundle = make_bundle(tiny_book, idx_dir, tmp_path, monkeypatch)
-
-    def escape(name, content):
-        if name.endswith("SHA256SUMS"):
-            content += f"{sha256_hex(b'x')}  ../../evil.py\n".encode()
-        return name, content
-
-    rewrite_bundle(bundle, escape)
-    monkeypatch.setenv("LENET_CACHE", str(tmp_path / "lab-cache"))
-    assert main(["prepare", "--from-bundle", str(bundle)]) == 1
-    assert "which it lacks or may not install" in capsys.readouterr().err
-    assert not (tmp_path / "lab-cache").exists()
-
-
-def test_a_file_that_is_not_a_bundle_is_one_error(tmp_path, capsys):
-    (tmp_path / "notes.tar.gz").write_text("hello")
-    assert main(["prepare", "--from-bundle", str(tmp_path / "notes.tar.gz")]) == 1
-    assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'notes.tar.gz'} cannot be read as a bundle")
-
-
-def test_bundling_before_preparing_says_what_to_run(tiny_book, idx_dir, cache, tmp_path, capsys):
-    assert main(["bundle", str(tmp_path / "room.tar.gz"), "--data-dir", str(idx_dir)]) == 1
-    assert "is missing; run `python -m lenet_utils prepare` (make room) first." in capsys.readouterr().err
-    assert not (tmp_path / "room.tar.gz").exists()
-
-
-def test_release_assets_from_the_command_line(tiny_book, cache, tmp_path, digests, capsys, monkeypatch):
-    monkeypatch.setenv("LENET_WEIGHTS_URL", "off")
-    assert main(["prepare", "--device", "cpu"]) == 0
-    assert main(["release-assets", str(tmp_path / "assets"), "--digests", str(digests)]) == 0
-    assert len(json.loads(digests.read_text())) == 2 == len(list((tmp_path / "assets").iterdir()))
-    assert "2 checkpoints, " in capsys.readouterr().out
-
-
-# --------------------------------------------------------------------------- stopped by the system
-
-# A child that prepares a tiny room whose first epoch waits, so SIGTERM arrives during training.
-PREPARE_AND_WAIT = """
-import sys, time
-import torch
-from torch.utils.data import TensorDataset
-import lenet_utils.loop as loop
-import lenet_utils.room as room
-from lenet_utils import DataSplits, TrainConfig
-from lenet_utils.cli import main
-
-def dataset(n):
-    return TensorDataset(torch.randn(n, 1, 28, 28), torch.arange(n) % 10)
-
-data = DataSplits(dataset(100), dataset(50), dataset(50), mean=0.0, std=1.0, split_seed=0)
-room.load_fashion_mnist = lambda data_dir=None: data
-room.book_models = lambda: {"a": TrainConfig(epochs=1, batch_size=50), "b": TrainConfig("relu", epochs=2)}
-real = loop.train_one_epoch
-
-def train_one_epoch(model, loader, **kwargs):
-    if any(isinstance(layer, torch.nn.ReLU) for layer in model.modules()):  # model "b": wait for the signal
-        print("training", flush=True)
-        time.sleep(60)
-    return real(model, loader, **kwargs)
-
-loop.train_one_epoch = train_one_epoch
-sys.exit(main(["prepare", "--device", "cpu"]))
-"""
-
-
-@pytest.mark.slow
-def test_sigterm_during_prepare_stops_cleanly_and_keeps_what_was_finished(tmp_path):
-    env = {**os.environ, "LENET_CACHE": str(tmp_path / "cache"), "LENET_WEIGHTS_URL": "off", "OMP_NUM_THREADS": "1"}
-    child = subprocess.Popen(
-        [sys.executable, "-c", textwrap.dedent(PREPARE_AND_WAIT)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-        text=True, env=env,
-    )  # fmt: skip
-    for line in child.stdout:
-        if line == "training\n":
-            break
-    child.send_signal(signal.SIGTERM)
-    _, stderr = child.communicate(timeout=120)
-    assert child.returncode == -signal.SIGTERM, stderr
-    assert "error: interrupted; the models finished so far are in the cache" in stderr
-    assert "Traceback" not in stderr
-    files = sorted(path.name for path in (tmp_path / "cache" / "checkpoints").iterdir())
-    assert len(files) == 1
-    assert files[0].startswith("lenet-tanh-")
-
-
-def test_chapter_5_trains_the_ablation_that_book_models_lists():
-    """Chapter 5's cell that builds `configs` gives the configurations `prepare` puts into the cache."""
-    notebook = json.loads((Path(__file__).parents[1] / "book" / "05_beyond_the_original.ipynb").read_text())
-    sources = ["".join(cell["source"]) for cell in notebook["cells"] if cell["cell_type"] == "code"]
-    cell = next(source for source in sources if re.search(r"^configs\b[^=\n]*=", source, re.MULTILINE))
-    namespace = {name: getattr(lenet_utils, name) for name in lenet_utils.__all__} | {"replace": replace}
-    exec(cell.replace("glue(", "(lambda *a, **k: None)("), namespace)  # the cell's own code, without the book's glue
-    assert namespace["configs"][1:] == ablation_configs()[1:]
+@pytest.mark.parametrize("value", ["0", "none", "false", "no", "http://[::1", "ftp://example.org/x", "example.org"])
+def test_a_weights_url_not_understood_is_an_error_naming_the_accepted_values(
+    synthetic_data, cache, cpu, trains, monkeypatch, value
+):
+    monkeypatch.setenv("LENET_WEIGHTS_URL", value)
+    with pytest.raises(
+        SettingError, match=rf"^LENET_WEIGHTS_URL='{re.escape(value)}' is not understood; set it to off,"
+    ):
+        train_or_load(SMALL, synthetic_data, cpu, fetch=True)
+    assert trains == []

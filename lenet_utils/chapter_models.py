@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from .experiment import TrainConfig
+from .config import TrainConfig
 
 # Chapter 5's ablation: (short name, what changes, the fields of TrainConfig that change), each step on top of
 # the one before; the first starts from chapter 3's ReLU network.

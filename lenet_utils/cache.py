@@ -1,19 +1,18 @@
-"""One training configuration, and train-or-load keyed by it so the book trains each model once."""
+"""Train-or-load keyed by the configuration, so the book trains each model once: the cache of checkpoints.
+
+A checkpoint comes from the cache, else (when asked) from the book's release, else from training here; one the
+cache holds but that fails its checks is moved aside (quarantined) as NAME.corrupt.
+"""
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
 import warnings
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, fields
 from pathlib import Path
 
-import numpy as np
 import torch
-from torch import nn
 
-from .augment import FlipShift
 from .checkpoint import (
     CheckpointDigestError,
     load_checkpoint,
@@ -22,123 +21,14 @@ from .checkpoint import (
     save_checkpoint,
     write_atomically,
 )
-from .data import DataSplits, make_loader
+from .config import TrainConfig
+from .data import DataSplits
 from .errors import CacheError, CheckpointMismatchError, CheckpointNotSavedWarning, CheckpointRefusedWarning
-from .loop import History, fit
-from .model import LENET5_WIDTHS, build_lenet
-from .paths import CACHE_ENV, cache_dir, unwritable_reason
+from .loop import History
+from .paths import CACHE_ENV, unwritable_reason
 from .release import download
-from .runtime import DEFAULT_SEED, pick_device, seed_everything, training_threads
-
-
-@dataclass(frozen=True)
-class TrainConfig:
-    """Everything that determines a trained model; defaults are the original post's protocol."""
-
-    activation: str = "tanh"
-    epochs: int = 5
-    batch_size: int = 100
-    lr: float = 1e-3
-    seed: int = DEFAULT_SEED
-    act_after_conv2: bool = False
-    pool: str = "avg"
-    batch_norm: bool = False
-    dropout: float = 0.0
-    widths: tuple[int, int, int, int] = LENET5_WIDTHS
-    flip: bool = False
-    max_shift: int = 0
-    schedule: str = "constant"
-
-    def __post_init__(self) -> None:
-        if self.epochs < 1 or self.batch_size < 1:
-            raise ValueError(f"epochs and batch_size must be positive, got {self.epochs} and {self.batch_size}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive, got {self.lr}")
-        if self.schedule not in ("constant", "onecycle"):
-            raise ValueError(f"unknown schedule {self.schedule!r}; choose one of: constant, onecycle")
-        object.__setattr__(self, "widths", tuple(self.widths))
-        self.build_model()  # fail now, not after minutes of data loading, on a bad activation or pool
-
-    def build_model(self) -> nn.Sequential:
-        """Build the untrained network this configuration describes."""
-        return build_lenet(self.activation, self.act_after_conv2, self.pool, self.batch_norm, self.dropout, self.widths)
-
-    def changed_fields(self) -> dict:
-        """The fields that differ from their defaults, so a new option leaves older checkpoints valid."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != f.default}
-
-    def key(self, data: DataSplits) -> str:
-        """Short stable hash of the non-default fields and the data split, used to name its checkpoint."""
-        changed = {name: list(v) if isinstance(v, tuple) else v for name, v in self.changed_fields().items()}
-        text = json.dumps({"config": changed, "data": data.fingerprint()}, sort_keys=True)
-        return hashlib.sha256(text.encode()).hexdigest()[:12]
-
-    def checkpoint_path(self, data: DataSplits, directory: Path | None = None) -> Path:
-        """Where this configuration's model, trained on `data`, is cached."""
-        return (directory or cache_dir() / "checkpoints") / f"lenet-{self.activation}-{self.key(data)}.pt"
-
-
-@dataclass
-class TrainResult:
-    """A trained model, its history, and whether it came from the cache."""
-
-    model: nn.Sequential
-    history: History
-    from_cache: bool
-
-
-def make_scheduler(
-    config: TrainConfig, optimizer: torch.optim.Optimizer, steps_per_epoch: int
-) -> torch.optim.lr_scheduler.LRScheduler | None:
-    """The learning-rate schedule `config` trains with, stepped once per batch (None: constant)."""
-    if config.schedule == "constant":
-        return None
-    return torch.optim.lr_scheduler.OneCycleLR(
-        optimizer, max_lr=config.lr, epochs=config.epochs, steps_per_epoch=steps_per_epoch
-    )
-
-
-def learning_rates(config: TrainConfig, steps_per_epoch: int) -> np.ndarray:
-    """The learning rate of every optimizer step of training `config`, from the schedule training uses.
-
-    Explained in chapter 5, which plots the one-cycle schedule with it.
-    """
-    optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=config.lr)
-    scheduler = make_scheduler(config, optimizer, steps_per_epoch)
-    rates = []
-    for _ in range(config.epochs * steps_per_epoch):
-        rates.append(optimizer.param_groups[0]["lr"])
-        optimizer.step()
-        if scheduler is not None:
-            scheduler.step()
-    return np.array(rates)
-
-
-def train(config: TrainConfig, data: DataSplits, device: torch.device | None = None) -> TrainResult:
-    """Train `config` on `data.train`, validating on `data.val` after every epoch."""
-    if config.batch_size > len(data.train):  # one giant batch per epoch would need gigabytes and learn little
-        raise ValueError(f"batch_size {config.batch_size} exceeds the {len(data.train)} training images; use fewer")
-    device = device or pick_device()
-    if device.type == "cpu":
-        training_threads()  # the CPUs other programs leave free; an epoch slows 5x when one thread must share
-    seed_everything(config.seed)
-    model = config.build_model().to(device)
-    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
-    train_loader = make_loader(data.train, config.batch_size, shuffle=True, seed=config.seed)
-    scheduler = make_scheduler(config, optimizer, len(train_loader))
-    augment = FlipShift(config.flip, config.max_shift, config.seed) if config.flip or config.max_shift else None
-    val_loader = make_loader(data.val, batch_size=1000)
-    history = fit(
-        model,
-        train_loader,
-        val_loader=val_loader,
-        epochs=config.epochs,
-        optimizer=optimizer,
-        device=device,
-        scheduler=scheduler,
-        augment=augment,
-    )
-    return TrainResult(model, history, from_cache=False)
+from .runtime import pick_device
+from .training import TrainResult, train
 
 
 def train_or_load(
@@ -239,7 +129,10 @@ def _load_trained(config: TrainConfig, path: Path, device: torch.device, show_lo
             f"cannot read {path} ({exc.strerror}); fix its permissions or delete it, "
             f"or set {CACHE_ENV} to a folder of your own."
         ) from None
-    differs = _config_differences(config, payload.get("config"))
+    saved = payload.get("config")
+    if not isinstance(saved, dict):
+        raise CheckpointMismatchError(f"{path} records no training configuration; delete it and train again.")
+    differs = _config_differences(config, saved)
     if differs:
         raise CheckpointMismatchError(
             f"{path} was trained with another configuration (differs in {', '.join(differs)}); "
@@ -261,10 +154,8 @@ def _load_trained(config: TrainConfig, path: Path, device: torch.device, show_lo
     return TrainResult(model.to(device), history, from_cache=True)
 
 
-def _config_differences(config: TrainConfig, saved: object) -> list[str]:
+def _config_differences(config: TrainConfig, saved: dict) -> list[str]:
     """Fields that a checkpoint's recorded `saved` config sets otherwise (fields added since: their defaults)."""
-    if not isinstance(saved, dict):
-        return ["every field"]
 
     def plain(value: object) -> object:
         return list(value) if isinstance(value, tuple) else value

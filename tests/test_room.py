@@ -1,0 +1,218 @@
+"""Preparing a room: the book's models in the cache, and installing a bundle, hostile ones too (lenet_utils.room)."""
+
+from __future__ import annotations
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import tarfile
+import textwrap
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from release_fixtures import SMALL
+
+import booktools.release
+import lenet_utils.cache as cache_module
+import lenet_utils.release as release
+import lenet_utils.room as room
+from booktools.release import main as release_main
+from lenet_utils import TrainConfig
+from lenet_utils.checkpoint import sha256_hex
+from lenet_utils.cli import main
+
+pytest_plugins = ["release_fixtures"]  # the server, a released checkpoint, a spy on training
+
+
+# --------------------------------------------------------------------------- preparing a room
+
+
+@pytest.fixture
+def tiny_book(monkeypatch, synthetic_data) -> dict[str, TrainConfig]:
+    """Make the book two tiny models trained on the synthetic data, so a room is prepared in seconds."""
+    models = {"chapter 2: tanh": SMALL, "chapter 3: ReLU": replace(SMALL, activation="relu")}
+    for module in (room, booktools.release):
+        monkeypatch.setattr(module, "book_models", lambda: models)
+        monkeypatch.setattr(module, "load_fashion_mnist", lambda data_dir=None: synthetic_data)
+    return models
+
+
+def test_prepare_obtains_every_model_and_says_how(tiny_book, synthetic_data, cache, capsys, monkeypatch):
+    monkeypatch.setenv("LENET_WEIGHTS_URL", "off")
+    assert main(["prepare", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "[1/2] chapter 2: tanh: trained in " in out
+    assert "[2/2] chapter 3: ReLU: trained in " in out
+    for config in tiny_book.values():
+        assert config.checkpoint_path(synthetic_data).is_file()
+    assert main(["prepare", "--device", "cpu"]) == 0
+    assert "[1/2] chapter 2: tanh: in the cache\n" in capsys.readouterr().out
+
+
+def test_prepare_never_touches_the_chapters(tiny_book, cache, monkeypatch):
+    book = Path(__file__).parents[1] / "book"
+    before = {path: path.stat().st_mtime_ns for path in book.iterdir()}
+    monkeypatch.setenv("LENET_WEIGHTS_URL", "off")
+    assert main(["prepare", "--device", "cpu"]) == 0
+    assert {path: path.stat().st_mtime_ns for path in book.iterdir()} == before
+
+
+def test_prepare_fetches_released_models(tiny_book, cache, published, capsys):
+    assert main(["prepare", "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert "[1/2] chapter 2: tanh: downloaded\n" in out
+    assert "[2/2] chapter 3: ReLU: trained in" in out
+
+
+def make_bundle(tiny_book, idx_dir, tmp_path, monkeypatch) -> Path:
+    """Prepare a tiny room in one cache and bundle it with the tiny IDX files: the bundle's path."""
+    monkeypatch.setenv("LENET_CACHE", str(tmp_path / "teacher-cache"))
+    monkeypatch.setenv("LENET_WEIGHTS_URL", "off")
+    assert main(["prepare", "--device", "cpu"]) == 0
+    bundle = tmp_path / "room" / "lenet-room.tar.gz"
+    assert release_main(["bundle", str(bundle), "--data-dir", str(idx_dir)]) == 0
+    return bundle
+
+
+def test_a_bundle_holds_the_data_the_checkpoints_and_their_digests(tiny_book, idx_dir, tmp_path, monkeypatch):
+    bundle = make_bundle(tiny_book, idx_dir, tmp_path, monkeypatch)
+    with tarfile.open(bundle) as tar:
+        names = sorted(tar.getnames())
+        sums = tar.extractfile("lenet-room/SHA256SUMS").read().decode().splitlines()
+    data_files = sorted(f"lenet-room/fashion-mnist/{path.name}" for path in idx_dir.iterdir())
+    assert len(data_files) == 4
+    assert set(data_files) < set(names)
+    assert len([name for name in names if name.startswith("lenet-room/checkpoints/lenet-")]) == 2
+    assert len(sums) == len(names) - 1 == 6
+    digest, name = sums[0].split("  ")
+    assert digest == sha256_hex((idx_dir / name.split("/")[1]).read_bytes())
+
+
+def test_a_bundle_installs_on_a_machine_without_internet(tiny_book, idx_dir, tmp_path, monkeypatch, capsys):
+    bundle = make_bundle(tiny_book, idx_dir, tmp_path, monkeypatch)
+    lab = tmp_path / "lab-cache"
+    monkeypatch.setenv("LENET_CACHE", str(lab))
+    monkeypatch.delenv("FASHION_MNIST_DIR", raising=False)
+    monkeypatch.setattr(cache_module, "train", lambda *args, **kwargs: pytest.fail("trained on the lab machine"))
+    monkeypatch.setattr(release.urllib.request, "urlopen", lambda *a, **k: pytest.fail("went to the internet"))
+    capsys.readouterr()
+    assert main(["prepare", "--from-bundle", str(bundle), "--device", "cpu"]) == 0
+    out = capsys.readouterr().out
+    assert out.count("(SHA-256 verified)") == 6
+    assert "[2/2] chapter 3: ReLU: in the cache" in out
+    from lenet_utils import find_data_dir
+
+    assert find_data_dir(download=False) == lab / "data" / "FashionMNIST" / "raw"  # the chapters find the data
+
+
+def installed_files(cache: Path) -> list[Path]:
+    """Every file under `cache`, temporary ones included (a failed install may leave empty folders, no file)."""
+    return sorted(path for path in cache.rglob("*") if not path.is_dir())
+
+
+def rewrite_bundle(bundle: Path, change) -> None:
+    """Rewrite `bundle` with change(name, content) -> (name, content) applied to every member."""
+    with tarfile.open(bundle) as tar:
+        members = [(m.name, tar.extractfile(m).read()) for m in tar.getmembers()]
+    with tarfile.open(bundle, "w:gz") as tar:
+        for name, content in members:
+            name, content = change(name, content)
+            info = tarfile.TarInfo(name)
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+
+
+def test_a_damaged_bundle_installs_nothing(tiny_book, idx_dir, tmp_path, monkeypatch, capsys):
+    bundle = make_bundle(tiny_book, idx_dir, tmp_path, monkeypatch)
+
+    def flip(name, content):
+        if "/checkpoints/" in name:
+            content = content[:500] + bytes([content[500] ^ 1]) + content[501:]
+        return name, content
+
+    rewrite_bundle(bundle, flip)
+    monkeypatch.setenv("LENET_CACHE", str(tmp_path / "lab-cache"))
+    assert main(["prepare", "--from-bundle", str(bundle)]) == 1
+    assert "does not match its SHA-256 digest; copy the bundle again." in capsys.readouterr().err
+    assert installed_files(tmp_path / "lab-cache") == []
+
+
+def test_a_bundle_may_not_write_outside_the_cache(tiny_book, idx_dir, tmp_path, monkeypatch, capsys):
+    bundle = make_bundle(tiny_book, idx_dir, tmp_path, monkeypatch)
+
+    def escape(name, content):
+        if name.endswith("SHA256SUMS"):
+            content += f"{sha256_hex(b'x')}  ../../evil.py\n".encode()
+        return name, content
+
+    rewrite_bundle(bundle, escape)
+    monkeypatch.setenv("LENET_CACHE", str(tmp_path / "lab-cache"))
+    assert main(["prepare", "--from-bundle", str(bundle)]) == 1
+    assert "which it lacks or may not install" in capsys.readouterr().err
+    assert installed_files(tmp_path / "lab-cache") == []
+
+
+def test_a_file_that_is_not_a_bundle_is_one_error(tmp_path, capsys):
+    (tmp_path / "notes.tar.gz").write_text("hello")
+    assert main(["prepare", "--from-bundle", str(tmp_path / "notes.tar.gz")]) == 1
+    assert capsys.readouterr().err.startswith(f"error: {tmp_path / 'notes.tar.gz'} cannot be read as a bundle")
+
+
+def test_bundling_before_preparing_says_what_to_run(tiny_book, idx_dir, cache, tmp_path, capsys):
+    assert release_main(["bundle", str(tmp_path / "room.tar.gz"), "--data-dir", str(idx_dir)]) == 1
+    assert "is missing; run `python -m lenet_utils prepare` (make room) first." in capsys.readouterr().err
+    assert not (tmp_path / "room.tar.gz").exists()
+
+
+# --------------------------------------------------------------------------- stopped by the system
+
+# A child that prepares a tiny room whose first epoch waits, so SIGTERM arrives during training.
+PREPARE_AND_WAIT = """
+import sys, time
+import torch
+from torch.utils.data import TensorDataset
+import lenet_utils.loop as loop
+import lenet_utils.room as room
+from lenet_utils import DataSplits, TrainConfig
+from lenet_utils.cli import main
+
+def dataset(n):
+    return TensorDataset(torch.randn(n, 1, 28, 28), torch.arange(n) % 10)
+
+data = DataSplits(dataset(100), dataset(50), dataset(50), mean=0.0, std=1.0, split_seed=0)
+room.load_fashion_mnist = lambda data_dir=None: data
+room.book_models = lambda: {"a": TrainConfig(epochs=1, batch_size=50), "b": TrainConfig("relu", epochs=2)}
+real = loop.train_one_epoch
+
+def train_one_epoch(model, loader, **kwargs):
+    if any(isinstance(layer, torch.nn.ReLU) for layer in model.modules()):  # model "b": wait for the signal
+        print("training", flush=True)
+        time.sleep(60)
+    return real(model, loader, **kwargs)
+
+loop.train_one_epoch = train_one_epoch
+sys.exit(main(["prepare", "--device", "cpu"]))
+"""
+
+
+@pytest.mark.slow
+def test_sigterm_during_prepare_stops_cleanly_and_keeps_what_was_finished(tmp_path):
+    env = {**os.environ, "LENET_CACHE": str(tmp_path / "cache"), "LENET_WEIGHTS_URL": "off", "OMP_NUM_THREADS": "1"}
+    child = subprocess.Popen(
+        [sys.executable, "-c", textwrap.dedent(PREPARE_AND_WAIT)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        text=True, env=env,
+    )  # fmt: skip
+    for line in child.stdout:
+        if line == "training\n":
+            break
+    child.send_signal(signal.SIGTERM)
+    _, stderr = child.communicate(timeout=120)
+    assert child.returncode == -signal.SIGTERM, stderr
+    assert "error: interrupted; the models finished so far are in the cache" in stderr
+    assert "Traceback" not in stderr
+    files = sorted(path.name for path in (tmp_path / "cache" / "checkpoints").iterdir())
+    assert len(files) == 1
+    assert files[0].startswith("lenet-tanh-")
