@@ -13,7 +13,7 @@ from pathlib import Path
 
 import nbformat
 import pytest
-from site_fixtures import SITE_DIR, require_site, serve, wait_for_math
+from site_fixtures import REPO_ROOT, SITE_DIR, require_site, serve, wait_for_math
 
 from booktools import session, slides
 from booktools.myst import RenderError
@@ -21,6 +21,12 @@ from booktools.myst import RenderError
 STAGE = (1280, 720)
 MIN_FONT_PX = 20
 LOCAL = ("http://127.0.0.1:", "data:", "about:")
+AXE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS = {"critical", "serious"}
+RUN_AXE = """
+const done = arguments[arguments.length - 1];
+axe.run(Reveal.getCurrentSlide(), {resultTypes: ['violations']}).then(r => done(r.violations), e => done(String(e)));
+"""
 
 MEASURE = """
 const done = arguments[arguments.length - 1];
@@ -157,6 +163,19 @@ def test_no_request_leaves_the_site(walked):
     assert not [name for name in requested if not name.startswith(LOCAL)]
     assert any(name.endswith("reveal/dist/plugin/notes.js") for name in requested), "the notes plugin is served"
     assert any("mathjax" in name for name in requested), "MathJax comes from the site"
+
+
+def test_axe_finds_nothing_serious_on_any_slide(walked, browser):
+    if not AXE.is_file():
+        pytest.fail(f"{AXE} is missing: run `npm ci` in the repository root (make book does)")
+    browser.execute_script(AXE.read_text(encoding="utf-8"))
+    found = []
+    for index in range(len(walked[0])):
+        browser.execute_script("Reveal.slide(arguments[0])", index)
+        violations = browser.execute_async_script(RUN_AXE)
+        assert isinstance(violations, list), f"axe-core failed: {violations}"
+        found += [f"slide {index + 1}: {v['id']}: {v['help']}" for v in violations if v["impact"] in SERIOUS]
+    assert not found, "serious accessibility violations:\n" + "\n".join(sorted(set(found)))
 
 
 def test_a_plan_naming_a_missing_cell_says_which(tmp_path, monkeypatch):
