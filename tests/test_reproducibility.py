@@ -8,7 +8,7 @@ import pytest
 import torch
 from torch.utils.data import TensorDataset
 
-import lenet_utils.experiment as experiment
+import lenet_utils.training as training
 from lenet_utils import (
     DataSplits,
     TrainConfig,
@@ -79,7 +79,7 @@ def test_another_seed_gives_another_history(small_data, cpu):
 @pytest.fixture
 def same_initial_weights(monkeypatch):
     """Seed the weight initialization with 0 whatever the config says, so only the other uses of the seed act."""
-    monkeypatch.setattr(experiment, "seed_everything", lambda seed: seed_everything(0))
+    monkeypatch.setattr(training, "seed_everything", lambda seed: seed_everything(0))
 
 
 def test_another_seed_reshuffles_the_data_not_only_the_initial_weights(synthetic_data, cpu, same_initial_weights):
@@ -89,8 +89,8 @@ def test_another_seed_reshuffles_the_data_not_only_the_initial_weights(synthetic
 
 
 def test_another_seed_draws_other_augmentations(synthetic_data, cpu, same_initial_weights, monkeypatch):
-    real = experiment.make_loader
-    monkeypatch.setattr(experiment, "make_loader", lambda *args, **kwargs: real(*args, **{**kwargs, "seed": 0}))
+    real = training.make_loader
+    monkeypatch.setattr(training, "make_loader", lambda *args, **kwargs: real(*args, **{**kwargs, "seed": 0}))
     config = replace(CONFIG, flip=True, max_shift=2)
     assert (
         train(config, synthetic_data, cpu).history.train_loss
