@@ -1,8 +1,8 @@
 """The Sphinx extension of the book's site: chapters scanned, run times, Colab buttons, offline MathJax, markup.
 
 * **Every build scans every chapter** (`builder-inited` runs even when no page changed): the site shows
-  the committed outputs of the reference run, so an error, a traceback or a note in any of them fails
-  the build with one line, and keeps failing it until the chapter is fixed.
+  the committed outputs of the reference run, so an error, a traceback or a note in any of them is an
+  error of one line, which fails every `-W` build until the chapter is fixed.
 * **Run times** of `book/_timings.json` become MyST substitutions (`{{ ch2_cached }}`, `booktools.timings`);
   the pages that quote them are rebuilt on every build, since the JSON file is no Sphinx source.
 * **The Colab buttons open the Colab edition** (`python -m booktools editions`, pushed to the branch
@@ -22,12 +22,12 @@ from __future__ import annotations
 import html
 import re
 import shutil
-import sys
 from pathlib import Path
 
 from docutils import nodes
 from sphinx.application import Sphinx
 from sphinx.errors import ConfigError
+from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from .chapters import ROOT, chapters
@@ -40,6 +40,7 @@ MATHJAX_PACKAGE = ROOT / "node_modules" / "mathjax"
 MATHJAX_TARGET = Path("_static") / "mathjax"
 EDITIONS_BRANCH = "colab"  # the branch the Pages workflow pushes _build/html/editions to
 EDITIONS_FOLDER = "editions"  # in the built site
+logger = logging.getLogger(__name__)
 PAGES_THAT_QUOTE = ("book/teaching",)  # the pages with run times, rebuilt on every build
 
 BODY_FIXES = (
@@ -63,17 +64,15 @@ def colab_url(edition: str, stem: str, root: Path = ROOT) -> str:
 
 
 def scan_chapters(app: Sphinx) -> None:
-    """Fail the build, in one line, when a committed chapter's output holds an error, a traceback or a note."""
+    """Fail the build (`-W`, as `make book` runs it) when a committed chapter's output holds an error or a note."""
     found = problems(chapters(Path(app.srcdir)))
     if found:
         more = f" (and {len(found) - 1} more)" if len(found) > 1 else ""
-        print(
+        # Logged, not raised: jupyter-book prints a traceback for any exception, and this needs one line.
+        logger.error(
             f"booktools: error: {found[0]}{more}; the site shows the committed outputs of the reference run, so "
-            "run `make notebooks` (or fix the chapter) before building",
-            file=sys.stderr,
+            "run `make notebooks` (or fix the chapter) before building"
         )
-        # Not an exception: jupyter-book prints a traceback for any, and this needs one line and a failed build.
-        raise SystemExit(1)
 
 
 def add_substitutions(app: Sphinx, config) -> None:

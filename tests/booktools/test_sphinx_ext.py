@@ -123,7 +123,7 @@ def test_a_broken_cell_fails_every_build(tmp_path: Path) -> None:
     for attempt in (1, 2):  # the second build finds no changed source, and still fails
         result = build(root)
         assert result.returncode != 0, f"build {attempt} passed with an error in a chapter"
-        errors = [line for line in result.stderr.splitlines() if line.startswith("booktools: error:")]
+        errors = [line for line in result.stderr.splitlines() if "booktools: error:" in line]
         assert len(errors) == 1, result.stderr[-2000:]
         assert "book/01_one.ipynb cell 1 shows an error" in errors[0], result.stderr[-2000:]
         assert "Traceback" not in result.stderr
