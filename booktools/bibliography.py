@@ -16,6 +16,13 @@ class Bibliography:
         self.files = files
         self._data: BibliographyData | None = None
 
+    @classmethod
+    def of(cls, entries: dict) -> Bibliography:
+        """The bibliography of these pybtex `entries` (key -> entry), as Sphinx's bibliography hands them over."""
+        bibliography = cls([])
+        bibliography._data = BibliographyData(entries)
+        return bibliography
+
     @property
     def data(self) -> BibliographyData:
         """Every entry of every file."""

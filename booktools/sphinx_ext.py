@@ -13,6 +13,8 @@
 * MathJax 3 comes from npm (`npm ci` installs `node_modules/mathjax`) and is copied into the built
   site's `_static/mathjax`, so formulas are typeset without a network. It is copied after the build,
   not kept in `_static`, because Jupyter Book adds every `.js` file under `_static` to every page.
+* **Citations tell apart works of the same authors and year** ("LeCun et al., 1998a"), and the
+  bibliography's labels are the citations' text, as `booktools.bibliography` writes them in the editions.
 * Three pieces of markup that the toolchain writes into page bodies fail axe-core 4; each page's body is
   corrected before it is written (so the fix holds without JavaScript and in print).
 """
@@ -25,11 +27,26 @@ import shutil
 from pathlib import Path
 
 from docutils import nodes
+from pybtex.plugin import register_plugin
+from pybtex.richtext import Text
+from pybtex.style.formatting.unsrt import Style as UnsrtStyle
+from pybtex.style.labels import BaseLabelStyle
+from pybtex.style.template import node
 from sphinx.application import Sphinx
 from sphinx.errors import ConfigError
 from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
+from sphinxcontrib.bibtex.plugin import register_plugin as register_reference_style
+from sphinxcontrib.bibtex.style.referencing.author_year import AuthorYearReferenceStyle
+from sphinxcontrib.bibtex.style.referencing.basic_author_year import (
+    BasicAuthorYearParentheticalReferenceStyle as Parenthetical,
+)
+from sphinxcontrib.bibtex.style.referencing.basic_author_year import (
+    BasicAuthorYearTextualReferenceStyle as Textual,
+)
+from sphinxcontrib.bibtex.style.template import entry_label, join, join2, post_text, pre_text, reference
 
+from .bibliography import Bibliography
 from .chapters import ROOT, chapters
 from .install import repository_url
 from .myst import load_yaml
@@ -145,6 +162,43 @@ class EditionsDirective(SphinxDirective):
         return [nodes.raw("", table, format="html")]
 
 
+@node
+def lettered_year(children, data: dict) -> Text:
+    """The year of a citation with its letter ("1998a"), read from its entry's label."""
+    return Text(data["formatted_entry"].label.rpartition(", ")[2])
+
+
+class AuthorYearLabels(BaseLabelStyle):
+    """Bibliography labels that are the citations' text: "LeCun et al., 1998a"."""
+
+    def format_labels(self, sorted_entries):
+        entries = list(sorted_entries)
+        bibliography = Bibliography.of({entry.key: entry for entry in entries})
+        return ["{}, {}".format(*bibliography.authors_year(entry.key)) for entry in entries]
+
+
+class AuthorYearStyle(UnsrtStyle):
+    """pybtex's unsrt entries, sorted by author and year, labelled as they are cited."""
+
+    default_sorting_style = "author_year_title"
+    default_label_style = AuthorYearLabels
+
+
+class LetteredAuthorYear(AuthorYearReferenceStyle):
+    """Author-year citations with the label's letter: "[LeCun et al., 1998a]", "LeCun et al. [1998a]"."""
+
+    def inner(self, role_name: str):
+        """The label for {cite}, the authors and the lettered year for {cite:t}; the other roles as they were."""
+        style, around = self.role_style[role_name], join2(sep1=self.pre_text_sep, sep2=self.post_text_sep)
+        if isinstance(style, Parenthetical):
+            return around[pre_text, reference[entry_label], post_text]
+        if isinstance(style, Textual):
+            author = self.person.author_or_editor_or_title(full="s" in role_name)
+            year = join[self.bracket_textual.left, around[pre_text, reference[lettered_year], post_text]]
+            return join(sep=self.text_reference_sep)[author, join[year, self.bracket_textual.right]]
+        return super().inner(role_name)
+
+
 def setup(app: Sphinx) -> dict:
     """Sphinx entry point: register the handlers and the directive."""
     app.connect("config-inited", add_substitutions)
@@ -155,4 +209,6 @@ def setup(app: Sphinx) -> dict:
     app.connect("html-page-context", fix_body)
     app.connect("build-finished", copy_mathjax)
     app.add_directive("editions", EditionsDirective)
+    register_plugin("pybtex.style.formatting", "booktools", AuthorYearStyle)
+    register_reference_style("sphinxcontrib.bibtex.style.referencing", "booktools", LetteredAuthorYear)
     return {"parallel_read_safe": True, "parallel_write_safe": True}

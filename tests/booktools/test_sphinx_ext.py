@@ -18,10 +18,12 @@ import pytest
 import yaml
 from edition_helpers import CHAPTERS, assert_refused, run_booktools, write_book
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
+from pybtex.database import parse_file
 
+from booktools.bibliography import Bibliography
 from booktools.chapters import ROOT
 from booktools.scan import output_problem
-from booktools.sphinx_ext import EDITIONS_BRANCH, colab_url
+from booktools.sphinx_ext import EDITIONS_BRANCH, AuthorYearLabels, colab_url
 from lenet_utils.book import NOTE_PREFIX as NOTE
 
 SITE = ROOT / "_build" / "html"
@@ -144,3 +146,12 @@ def test_scan_command_fails_in_one_line(tmp_path: Path) -> None:
     assert_refused(run_booktools("scan", book=root), "book/one.ipynb cell 0 shows a note")
     clean = write_book(tmp_path / "clean", one=[new_code_cell("print()", execution_count=1, outputs=[])])
     assert run_booktools("scan", book=clean).returncode == 0
+
+
+def test_bibliography_labels_are_the_citations_text() -> None:
+    """Two LeCun et al. 1998 papers are 1998a and 1998b on the site, as in the editions (booktools.bibliography)."""
+    entries = parse_file(ROOT / "book" / "references.bib").entries
+    labels = dict(zip(entries, AuthorYearLabels().format_labels(entries.values()), strict=True))
+    assert {labels["lecun1998efficient"], labels["lecun1998gradient"]} == {"LeCun et al., 1998a", "LeCun et al., 1998b"}
+    bibliography = Bibliography([ROOT / "book" / "references.bib"])
+    assert labels["lecun1998gradient"] == "{}, {}".format(*bibliography.authors_year("lecun1998gradient"))
