@@ -282,7 +282,7 @@ def test_a_torch_file_not_written_by_lenet_utils_is_refused(tmp_path, content):
 
 def test_a_checkpoint_of_a_newer_format_asks_for_a_newer_lenet_utils(tmp_path, model):
     path = save_sealed(_payload(model, format=2), tmp_path / "newer.pt")
-    with pytest.raises(CheckpointMismatchError, match="written by a newer lenet_utils.*upgrade lenet_utils"):
+    with pytest.raises(CheckpointMismatchError, match=r"written by a newer lenet_utils.*upgrade lenet_utils"):
         load_checkpoint(path, fresh())
 
 
@@ -421,7 +421,9 @@ def test_the_temporary_file_reaches_the_disk_before_it_is_renamed(tmp_path, mode
     calls = []  # (what, inode of the file it was done to)
     fsync, replace = os.fsync, os.replace
     monkeypatch.setattr(os, "fsync", lambda fd: calls.append(("fsync", os.fstat(fd).st_ino)) or fsync(fd))
-    monkeypatch.setattr(os, "replace", lambda src, dst: calls.append(("replace", os.stat(src).st_ino)) or replace(src, dst))
+    monkeypatch.setattr(
+        os, "replace", lambda old, new: calls.append(("replace", os.stat(old).st_ino)) or replace(old, new)
+    )
     save_checkpoint(tmp_path / "model.pt", model)
     [(_, renamed)] = [call for call in calls if call[0] == "replace"]
     assert ("fsync", renamed) in calls[: calls.index(("replace", renamed))]

@@ -17,10 +17,10 @@ from lenet_utils import (
     evaluate,
     fit,
     lenet5,
+    loop,
     predict,
     train_one_epoch,
 )
-from lenet_utils import loop
 from lenet_utils.loop import channels_last
 
 

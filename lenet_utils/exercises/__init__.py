@@ -1,19 +1,29 @@
 """Exercises that check themselves: `verify("2.1", answer)` says at once whether an answer is right.
 
 Each chapter's checks live in its own module (`ch1`, `ch2`, ...), registered with `@exercise("2.1")`. A check
-takes the student's answer and returns None when it is right, or a hint: what to look at again. Everything
-runs locally (Colab, plain Jupyter, offline); nothing is sent anywhere.
+takes the student's answer and returns None when it is right, or a hint: what to look at again, never the
+answer. A check raises `Unreadable` (its message is the hint) for an answer it cannot read. Everything runs
+locally (Colab, plain Jupyter, offline); nothing is sent anywhere.
 """
 
 from __future__ import annotations
 
 import importlib
-import importlib.util
-from collections.abc import Callable
+import math
+import pkgutil
+from collections.abc import Callable, Mapping
 from typing import Any
+
+import numpy as np
+import torch
 
 Check = Callable[[Any], "str | None"]
 CHECKS: dict[str, Check] = {}
+LETTERS = ("a", "b", "c", "d")
+
+
+class Unreadable(ValueError):
+    """An answer in a form its check cannot read; the message says what to give instead."""
 
 
 def exercise(number: str) -> Callable[[Check], Check]:
@@ -26,47 +36,100 @@ def exercise(number: str) -> Callable[[Check], Check]:
     return register
 
 
-def hint_for(number: str, answer: Any) -> str | None:
+def _all_checks() -> dict[str, Check]:
+    """Every registered check, after importing every chapter's module (so none is missing from a listing)."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+    return CHECKS
+
+
+def _exercise_number(number: Any) -> str:
+    """`number` ("2.1" or 2.1) as the key of its check; a KeyError that lists every check if there is none."""
+    key = repr(number) if isinstance(number, float) else str(number).strip()
+    checks = _all_checks()
+    if key not in checks:
+        known = ", ".join(sorted(checks, key=lambda n: tuple(int(part) for part in n.split("."))))
+        raise KeyError(f"there is no exercise {key} with a check; the exercises with checks are {known}")
+    return key
+
+
+def hint_for(number: str | float, answer: Any) -> str | None:
     """None if `answer` to exercise `number` is right, else a hint; a KeyError for an unknown exercise."""
-    chapter = number.split(".", 1)[0]
-    module = f"{__name__}.ch{chapter}"
-    if importlib.util.find_spec(module) is not None:
-        importlib.import_module(module)
-    if number not in CHECKS:
-        known = ", ".join(sorted(CHECKS)) or "none"
-        raise KeyError(f"exercise {number} has no check; the exercises with checks are: {known}")
+    check = CHECKS[_exercise_number(number)]
     try:
-        return CHECKS[number](answer)
+        return check(answer)
+    except Unreadable as exc:
+        return str(exc)
     except Exception as exc:  # a malformed answer (wrong type, wrong shape) is a hint, not a traceback
-        problem = f"{type(exc).__name__}: {exc}"
-        return f"your answer could not be checked ({problem}); compare its type and shape with the question"
+        wanted = (check.__doc__ or "").strip().split("\n")[0]
+        return f"your answer could not be read ({type(exc).__name__}: {exc}). What to give: {wanted}"
 
 
-def verify(number: str, answer: Any) -> None:
+def verify(number: str | float, answer: Any) -> None:
     """Check an answer to exercise `number` ("2.1"): print "right" or a hint (`hint_for` returns it instead)."""
-    hint = hint_for(number, answer)
+    try:
+        hint = hint_for(number, answer)
+    except KeyError as exc:
+        print(f"✘ {exc.args[0]}.")
+        return
     if hint is None:
         print(f"✔ Exercise {number}: right.")
     else:
         print(f"✘ Exercise {number}: not yet. {hint}")
 
 
-def choice(expected: str, hints: dict[str, str], default_hint: str = "reread the question's key idea") -> Check:
-    """A check for a multiple-choice question: `expected` is the right letter, `hints` explain wrong ones."""
+def choice(expected: str, hints: Mapping[str, str]) -> Check:
+    """A check for a multiple-choice question: `expected` is the right letter, `hints` explain each wrong one."""
+    assert set(hints) | {expected} == set(LETTERS), "every wrong letter needs its hint"
 
     def check(answer: Any) -> str | None:
-        letter = str(answer).strip().lower().strip("()")
-        if letter == expected:
-            return None
-        return hints.get(letter, default_hint)
+        """One letter, a, b, c or d, as a string."""
+        letter = answer.strip().strip("().").lower() if isinstance(answer, str) else None
+        if letter not in LETTERS:
+            raise Unreadable('give your choice as one letter in quotes, "x" with your letter (a, b, c or d) for x')
+        return None if letter == expected else hints[letter]
 
     return check
 
 
-def close_to(expected: float, tolerance: float, hint: str) -> Check:
-    """A check for a number: right when within `tolerance` of `expected`, else `hint`."""
+def number(answer: Any) -> float:
+    """`answer` as one finite number (a Python, NumPy or PyTorch scalar, or a one-element array)."""
+    if answer is None or isinstance(answer, str | bytes | bool):
+        raise Unreadable(f"give a number, not {answer!r}")
+    if isinstance(answer, torch.Tensor):
+        answer = answer.detach().cpu()
+    try:
+        values = np.asarray(answer, dtype=float)
+    except (TypeError, ValueError):
+        raise Unreadable(f"give a number, not a {type(answer).__name__}") from None
+    if values.size != 1:
+        raise Unreadable(f"give one number here, not {values.size} values")
+    value = float(values.item())
+    if not math.isfinite(value):
+        raise Unreadable(f"{value} is not a result: look for a division by zero, or a mean over nothing")
+    return value
 
-    def check(answer: Any) -> str | None:
-        return None if abs(float(answer) - expected) <= tolerance else hint
 
-    return check
+def count(answer: Any) -> int:
+    """`answer` as a whole number; a number with a fractional part is refused, not truncated."""
+    value = number(answer)
+    if value != round(value):
+        raise Unreadable(f"{value:g} is not a whole number, and a count is: count again rather than round")
+    return round(value)
+
+
+def parts(answer: Any, n: int, what: str) -> list:
+    """The `n` parts of a tuple-like answer (tuple, list, array, tensor); Unreadable with `what` otherwise."""
+    if isinstance(answer, str | bytes | Mapping) or not hasattr(answer, "__len__") or len(answer) != n:
+        raise Unreadable(f"give {what}")
+    return list(answer)
+
+
+def matches(value: float, expected: float, figures: int = 2, rel_tol: float = 1e-6) -> bool:
+    """Whether `value` is `expected`, or `expected` rounded as a person would, to `figures` significant digits or more.
+
+    A truncation (0.015 for 0.015625) or a near miss (0.0166) does not match; 0.016 and 0.0156 do.
+    """
+    if math.isclose(value, expected, rel_tol=rel_tol, abs_tol=1e-12):
+        return True
+    return any(math.isclose(value, float(f"{expected:.{digits - 1}e}"), rel_tol=1e-9) for digits in range(figures, 16))

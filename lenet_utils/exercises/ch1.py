@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import cache
 from typing import Any
 
+import pandas as pd
 import torch
 
 from ..data import CLASS_NAMES, DEFAULT_VAL_SIZE, SPLIT_SIZES, load_split, train_val_indices
 from ..runtime import DEFAULT_SEED
-from . import choice, exercise
+from . import Unreadable, choice, count, exercise, matches, number
 
 check_1_2 = exercise("1.2")(
     choice(
@@ -31,18 +33,19 @@ def _training_images() -> tuple[torch.Tensor, torch.Tensor]:
 
 @exercise("1.3")
 def check_1_3(answer: Any) -> str | None:
-    """Mean pixel value (0..1) per class, sorted from darkest to brightest, as a pandas Series."""
+    """A pandas Series of each class's mean pixel value (0..1), indexed by class name, darkest first."""
+    if not isinstance(answer, pd.Series | Mapping):
+        raise Unreadable("give a pandas Series of the ten class means, indexed by the class names (index=CLASS_NAMES)")
+    got = {str(name): number(value) for name, value in answer.items()}
+    if len(answer) != len(CLASS_NAMES) or sorted(got) != sorted(CLASS_NAMES):
+        return "give one value per class, indexed by the class names (index=CLASS_NAMES)"
     images, labels = _training_images()
     expected = {name: (images[labels == c].double() / 255).mean().item() for c, name in enumerate(CLASS_NAMES)}
-    names, values = list(answer.index), [float(v) for v in answer.to_numpy()]
-    if sorted(names) != sorted(CLASS_NAMES):
-        return "give one value per class, indexed by the class names (index=CLASS_NAMES)"
-    got = dict(zip(names, values, strict=True))
-    if all(abs(got[n] - 255 * v) < 0.5 for n, v in expected.items()):
+    if all(abs(got[name] - 255 * mean) < 0.5 for name, mean in expected.items()):
         return "these are on the 0..255 scale: divide the pixels by 255 before averaging"
-    if any(abs(got[n] - v) > 1e-3 for n, v in expected.items()):
+    if not all(matches(got[name], mean, figures=2, rel_tol=1e-4) for name, mean in expected.items()):
         return "average all pixels of all training images of each class (train_labels == c selects them)"
-    if values != sorted(values):
+    if list(got) != sorted(expected, key=expected.get):
         return "the values are right, but sort them from darkest to brightest (.sort_values())"
     return None
 
@@ -54,10 +57,13 @@ def check_1_4(answer: Any) -> str | None:
     _, ours = train_val_indices(total, val_size=DEFAULT_VAL_SIZE, seed=DEFAULT_SEED)
     _, other = train_val_indices(total, val_size=DEFAULT_VAL_SIZE, seed=0)
     shared = len(set(ours.tolist()) & set(other.tolist()))
-    if isinstance(answer, float) and 0 < answer < 1:
+    if 0 < number(answer) < 1:
         return "give the number of shared validation images, not their share"
-    if int(answer) == shared:
+    got = count(answer)
+    if got == shared:
         return None
-    if int(answer) > DEFAULT_VAL_SIZE:
+    if got == DEFAULT_VAL_SIZE:
+        return "all of them would mean the two splits are the same one: make the second split with seed=0"
+    if got > DEFAULT_VAL_SIZE:
         return "count the images in both validation parts, not in both training parts"
     return "intersect the two validation parts: len(set(a.tolist()) & set(b.tolist()))"

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
+import numpy as np
 import torch
 
 from ..model import lenet5
-from . import choice, exercise
+from . import Unreadable, choice, count, exercise, parts
 
 # The 1998 connection table of C3: how many of S2's six maps each group of C3's 16 maps sees.
 C3_TABLE = {3: 6, 4: 9, 6: 1}  # inputs seen -> number of maps
@@ -22,13 +24,13 @@ def check_2_1(answer: Any) -> str | None:
     full = sum(p.numel() for p in conv2.parameters())
     kernel = conv2.kernel_size[0] * conv2.kernel_size[1]
     table = sum(seen * maps for seen, maps in C3_TABLE.items()) * kernel + conv2.out_channels
-    ours, paper = (int(v) for v in answer)
+    ours, paper = (count(v) for v in parts(answer, 2, "two numbers: (ours, with_table)"))
     if ours == full - conv2.out_channels or paper == table - conv2.out_channels:
-        return "each of the 16 filters also has one bias: add 16"
+        return "a filter has weights and one more parameter: did you count every filter's bias?"
     if ours != full:
         return "our conv2: 16 filters, each with one 5 × 5 kernel for every one of the 6 input maps, plus biases"
     if paper != table:
-        return "with the table, add up the input maps all 16 filters see (6 × 3 + 9 × 4 + 1 × 6), times 25"
+        return "with the table, a filter has one 5 × 5 kernel per input map it sees: add up over all 16 filters"
     return None
 
 
@@ -57,24 +59,31 @@ check_2_3 = exercise("2.3")(
 
 @exercise("2.4")
 def check_2_4(answer: Any) -> str | None:
-    """The shape of conv3's output for one 36 × 36 image, (1, 120, h, w) or (120, h, w)."""
+    """The shape of conv3's output for one 36 × 36 image: (1, channels, height, width), a tuple or torch.Size."""
     x = torch.zeros(1, 1, 36, 36)
     with torch.no_grad():
         for name, layer in lenet5("tanh").named_children():
             x = layer(x)
             if name == "conv3":
                 break
-    expected, got = tuple(x.shape), tuple(int(v) for v in answer)
+    expected = tuple(x.shape)
+    if isinstance(answer, str | Mapping) or np.ndim(answer) != 1:
+        raise Unreadable("give the shape as a tuple of whole numbers, as tuple(x.shape) prints it")
+    got = tuple(count(v) for v in answer)
     if got in (expected, expected[1:]):
         return None
+    if len(got) < 3:
+        return "give the whole shape, the number of maps included, not only the height and width"
+    if got[-3] != expected[1]:
+        return "the number of maps after conv3 is its number of output channels: print(model) shows it"
     if got[-2:] == (1, 1):
         return "1 × 1 is what a 28 × 28 image gives; follow the side of a 36 × 36 image layer by layer"
-    return "a 5 × 5 convolution takes 4 off each side, pooling halves it rounding down: 36, 36, 18, 14, 7, ..."
+    return "follow the side layer by layer: a 5 × 5 convolution takes 4 off, a 2 × 2 pooling halves it (rounding down)"
 
 
 @exercise("2.5")
 def check_2_5(answer: Any) -> str | None:
-    """The three changes (in parameters) from the paper's LeNet-5 to ours, as a dict or a list of numbers."""
+    """The three changes (in parameters) from the paper's LeNet-5 to ours, as a dict or a list of three numbers."""
     model = lenet5("tanh")
     ours = sum(p.numel() for p in model.parameters())
     per_layer = {name: sum(p.numel() for p in layer.parameters()) for name, layer in model.named_children()}
@@ -85,9 +94,14 @@ def check_2_5(answer: Any) -> str | None:
             per_layer["fc2"],
         ]
     )
-    values = sorted(int(v) for v in (answer.values() if isinstance(answer, dict) else answer))
+    changes = list(answer.values()) if isinstance(answer, Mapping) else answer
+    if isinstance(changes, str) or np.ndim(changes) != 1:
+        raise Unreadable("give the changes as a dict, or a list, of numbers of parameters")
+    values = sorted(count(v) for v in changes)
     if values == expected:
         return None
     if sum(values) != ours - sum(PAPER_PARAMETERS.values()):
         return f"the changes must add up to {ours:,} − {sum(PAPER_PARAMETERS.values()):,}; one is missing or wrong"
+    if len(values) != len(expected):
+        return "the table of changes lists three that change the number of parameters: give one number for each"
     return "the sum is right, but not the parts: conv2 against C3, the pooling layers, and the output layer"

@@ -6,9 +6,10 @@ from typing import Any
 
 import numpy as np
 import torch
+from sklearn.metrics import confusion_matrix
 
 from ..data import CLASS_NAMES
-from . import choice, exercise
+from . import Unreadable, choice, count, exercise, matches, number, parts
 
 UPPER_BODY = ("T-shirt/top", "Pullover", "Coat", "Shirt")
 
@@ -24,28 +25,63 @@ check_4_1 = exercise("4.1")(
 )
 
 
+def _array(values: Any) -> np.ndarray:
+    """A tensor, DataFrame, array or nested list as a NumPy array of floats."""
+    return np.asarray(values.detach().cpu() if isinstance(values, torch.Tensor) else values, dtype=float)
+
+
+def _classes(values: Any, what: str) -> np.ndarray:
+    """A 1-D array of class indices 0-9 (tensor, array or list); Unreadable naming `what` otherwise."""
+    array = _array(values)
+    if array.ndim != 1 or not np.isin(array, np.arange(len(CLASS_NAMES))).all():
+        raise Unreadable(f"{what} should hold one class index (0 to 9) per test image")
+    return array
+
+
 @exercise("4.2")
 def check_4_2(answer: Any) -> str | None:
-    """The column-normalized 10 × 10 test confusion matrix."""
-    matrix = np.asarray(answer, dtype=float)
-    if matrix.shape != (10, 10):
-        return "pass the 10 × 10 matrix that confusion_matrix(test_labels, test_pred, normalize=...) returns"
-    columns_one, rows_one = np.allclose(matrix.sum(axis=0), 1), np.allclose(matrix.sum(axis=1), 1)
-    if columns_one:
+    """(cm_by_column, test_labels, test_pred): the column-normalized matrix, the labels and predictions it counts."""
+    wanted = "(cm_by_column, test_labels, test_pred), so that the check can recount your matrix from them"
+    matrix, labels, predicted = parts(answer, 3, wanted)
+    matrix = _array(matrix)
+    labels, predicted = _classes(labels, "test_labels"), _classes(predicted, "test_pred")
+    if matrix.shape != (10, 10) or len(labels) != len(predicted):
+        return "pass the 10 × 10 matrix, then the true labels and the predictions of the same test images"
+    if not np.isfinite(matrix).all():
+        return "your matrix holds NaN: a class the model never predicts has an empty column; use confusion_matrix"
+    classes = np.arange(len(CLASS_NAMES))
+
+    def counted(normalize: str | None) -> np.ndarray:
+        return confusion_matrix(labels, predicted, labels=classes, normalize=normalize)
+
+    if np.allclose(matrix, counted("pred"), atol=0.005):
         return None
-    if rows_one:
+    if np.allclose(matrix, counted("true"), atol=0.005):
         return "each row sums to 1: that is normalize='true' (by true class); precision needs normalize='pred'"
-    return "each column should sum to 1: normalize='pred' divides every column by its total"
+    if np.allclose(matrix, counted(None)):
+        return "these are counts: let confusion_matrix divide each column by its total (normalize=...)"
+    if np.allclose(matrix, counted("pred").T, atol=0.005):
+        return "true labels first, then predictions: confusion_matrix(test_labels, test_pred, ...)"
+    return "this is not the column-normalized confusion matrix of these labels and predictions: recompute it"
 
 
 @exercise("4.3")
 def check_4_3(answer: Any) -> str | None:
     """(indices of the 16 most confident mistakes, test probabilities N × 10, test labels N)."""
-    picked, probs, labels = (torch.as_tensor(part) for part in answer)
+    picked, probs, labels = parts(answer, 3, "three things: (confident, test_probs, test_labels)")
+    picked = [count(i) for i in torch.as_tensor(picked).cpu().flatten()]
+    probs, labels = torch.from_numpy(_array(probs)), torch.from_numpy(_classes(labels, "test_labels"))
+    if probs.dim() != 2 or probs.shape != (len(labels), len(CLASS_NAMES)):
+        return "test_probs should hold one row of 10 probabilities per test image, test_labels one label per image"
+    sums_to_one = torch.allclose(probs.sum(1), torch.ones_like(probs[:, 0]))
+    if not probs.isfinite().all() or (probs < 0).any() or not sums_to_one:
+        return "test_probs should be probabilities, each row summing to 1: apply softmax to the logits"
     confidence, predicted = probs.max(dim=1)
+    if len(set(confidence.tolist())) == 1:
+        return "every image has the same confidence here: pass the trained model's probabilities"
     wrong = predicted != labels
-    if len(picked) != 16 or len(set(picked.tolist())) != 16:
-        return "pick 16 different test images"
+    if len(picked) != 16 or len(set(picked)) != 16 or not all(0 <= i < len(labels) for i in picked):
+        return "pick 16 different test images, by their index in the test set"
     if not wrong[picked].all():
         return "some of your images were classified correctly: keep only indices where test_pred != test_labels"
     threshold = confidence[wrong].sort(descending=True).values[15]
@@ -57,7 +93,9 @@ def check_4_3(answer: Any) -> str | None:
 @exercise("4.4")
 def check_4_4(answer: Any) -> str | None:
     """A tensor mapping each of the 10 class indices to its class in the 7-class problem."""
-    merge = [int(v) for v in answer]
+    if isinstance(answer, str) or np.ndim(answer) != 1:
+        raise Unreadable("give merge as a tensor (or list) of 10 new labels, merge[c] for class c")
+    merge = [count(v) for v in answer]
     if len(merge) != len(CLASS_NAMES):
         return "give one new label for each of the 10 class indices (torch.arange(10), then overwrite)"
     upper = {merge[CLASS_NAMES.index(name)] for name in UPPER_BODY}
@@ -71,12 +109,13 @@ def check_4_4(answer: Any) -> str | None:
 
 @exercise("4.5")
 def check_4_5(answer: Any) -> str | None:
-    """The highest Shirt recall any model could reach, as a fraction."""
-    value = float(answer)
+    """The highest Shirt recall any model could reach, as a fraction between 0 and 1."""
+    bad_share = 1 / 20  # one test shirt in twenty, in the question
+    value = number(answer)
     if value > 1:
         return "give a fraction between 0 and 1 (0.5 for 50 %)"
-    if abs(value - 19 / 20) <= 0.005:
+    if matches(value, 1 - bad_share):
         return None
-    if abs(value - 1 / 20) <= 0.005:
-        return "that is the share of bad labels; the recall any model can reach is what is left"
-    return "a model that sees every shirt right still disagrees with each bad label: recall at most 1 − 1/20"
+    if matches(value, bad_share):
+        return "that is the share of shirts with a bad label; the question asks for the best recall"
+    return "a model that sees every shirt right still disagrees with each bad label: what share can it get right?"

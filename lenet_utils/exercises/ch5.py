@@ -8,11 +8,13 @@ from itertools import pairwise
 from typing import Any
 
 import numpy as np
+import pandas as pd
+import torch
 from torch import nn
 
-from ..experiment import TrainConfig
+from .. import TrainConfig
 from ..model import count_parameters
-from . import choice, exercise
+from . import Unreadable, choice, count, exercise, matches, number
 
 # Chapter 5's final configuration (step 7 of its ablation), the network exercises 5.2 and 5.5 ask about.
 FINAL_CONFIG = TrainConfig(
@@ -34,11 +36,11 @@ CLAIMED_ACCURACY, TEST_IMAGES = 0.951, 10_000  # exercise 5.6's classmate, on th
 @exercise("5.1")
 def check_5_1(answer: Any) -> str | None:
     """The number of training runs of a leave-one-out ablation of the final model."""
-    runs = int(answer)
+    runs = count(answer)
     if runs == ABLATION_INGREDIENTS + 1:
         return None
     if runs == ABLATION_INGREDIENTS:
-        return "one run without each ingredient, and one more: the full model they are compared with"
+        return "each run that leaves an ingredient out is compared with another model: is that one trained too?"
     return f"the ablation has {ABLATION_INGREDIENTS} ingredients (steps 1 to 7): one run leaves out each, plus?"
 
 
@@ -49,13 +51,18 @@ def _count(widths: tuple[int, ...], **changes: Any) -> int:
 
 @exercise("5.2")
 def check_5_2(answer: Any) -> str | None:
-    """A dict {widths: parameter count} for the four widths of the exercise."""
-    got = {tuple(widths): int(count) for widths, count in dict(answer).items()}
-    if set(got) != set(WIDTHS_5_2):
+    """A dict {widths: parameter count} for the four widths of the exercise (more widths may be in it)."""
+    if isinstance(answer, dict | pd.Series):
+        got = {tuple(count(w) for w in widths): count(n) for widths, n in answer.items()}
+    elif isinstance(answer, list | tuple) and len(answer) == len(WIDTHS_5_2):
+        got = dict(zip(WIDTHS_5_2, (count(n) for n in answer), strict=True))  # in the question's order
+    else:
+        raise Unreadable(f"give a dict that maps each widths tuple {list(WIDTHS_5_2)} to its parameter count")
+    if not set(WIDTHS_5_2) <= set(got):
         return f"give one count for each of the four widths, as a dict keyed by the tuples {list(WIDTHS_5_2)}"
     if all(got[w] == _count(w, batch_norm=False) for w in WIDTHS_5_2):
         return "these networks have no batch normalization: start from final_config, which has it"
-    wrong = [w for w in WIDTHS_5_2 if got[w] != _count(w)]
+    wrong = [w for w in got if got[w] != _count(w)]
     if wrong:
         return f"recount {wrong[0]}: count_parameters(replace(final_config, widths=...).build_model())"
     return None
@@ -73,29 +80,56 @@ check_5_3 = exercise("5.3")(
 )
 
 
-def _as_points(values: Any, length: int) -> np.ndarray:
-    """The student's per-step gains as an array over steps 1..length-1 (a leading NaN for step 0 is dropped)."""
-    array = np.asarray(values, dtype=float).ravel()
-    if len(array) == length:
-        array = array[1:]
-    if len(array) != length - 1:
-        raise ValueError(f"expected one gain per step ({length - 1} or {length} values), got {len(array)}")
-    return array
+def _gains(results: pd.DataFrame, gain: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The student's gains and those of `results`, lined up by step (a Series by its index, else in step or rank order).
+
+    Step 0 has no step before it: whatever stands there (NaN, 0) is left out.
+    """
+    expected = 100 * results["val accuracy"].diff().iloc[1:]
+    if isinstance(gain, pd.DataFrame) and gain.shape[1] == 1:
+        gain = gain.iloc[:, 0]
+    if isinstance(gain, pd.Series) and set(gain.index) in (set(expected.index), set(results.index)):
+        gain = gain.drop(index=results.index[0], errors="ignore")
+        return gain.to_numpy(dtype=float), expected.reindex(gain.index).to_numpy()
+    values = np.asarray(gain.detach().cpu() if isinstance(gain, torch.Tensor) else gain, dtype=float).ravel()
+    if len(values) == len(results):
+        values = values[1:]
+    if len(values) != len(expected):
+        raise Unreadable(f"give one gain per step after the baseline ({len(expected)} numbers), in points")
+    in_step_order = expected.to_numpy()
+    return values, (in_step_order if _matches_all(values, in_step_order) else np.sort(in_step_order)[::-1])
+
+
+def _matches_all(values: np.ndarray, expected: np.ndarray) -> bool:
+    """Whether every value matches its expected one, exactly or rounded to a hundredth of a point or finer."""
+    return len(values) == len(expected) and all(
+        abs(v - e) <= 0.005 + 1e-9 for v, e in zip(values, expected, strict=True)
+    )
 
 
 @exercise("5.4")
 def check_5_4(answer: Any) -> str | None:
-    """(results, gain): the ablation table and the change in validation accuracy of each step, in points."""
+    """(results, gain): the chapter's ablation table, and each step's change in validation accuracy, in points."""
+    if not isinstance(answer, tuple | list) or len(answer) != 2 or not isinstance(answer[0], pd.DataFrame):
+        raise Unreadable("give (results, gain): the chapter's results table, then your gains")
     results, gain = answer
-    gains = _as_points(gain, len(results))
-    expected = 100 * results["val accuracy"].diff().to_numpy()[1:]
-    if np.allclose(gains, expected, atol=0.01):
+    needed, steps = {"change", "val accuracy", "train accuracy", "seconds"}, ABLATION_INGREDIENTS + 1
+    if len(results) != steps or not needed <= set(results.columns):
+        return f"pass the chapter's own `results` table: {steps} steps, with the columns {sorted(needed)}"
+    accuracies = results[["val accuracy", "train accuracy"]].to_numpy(dtype=float)
+    if not (np.isfinite(accuracies).all() and ((accuracies > 0.5) & (accuracies < 1)).all()):
+        return "the accuracies of `results` are fractions the ablation measured; pass the chapter's table unchanged"
+    values, expected = _gains(results, gain)
+    if not np.isfinite(values).all():
+        return "some gains are not numbers: only step 0, which has no step before it, may be NaN"
+    if _matches_all(values, expected):
         return None
-    if np.allclose(gains, expected / 100, atol=1e-4):
+    if np.allclose(values, expected / 100, atol=1e-4):
         return "these are fractions: multiply by 100 for percentage points"
-    if np.allclose(gains, -expected, atol=0.01):
+    if np.allclose(values, -expected, atol=0.01):
         return "subtract the step before from each step (.diff()), not the other way round"
-    if np.allclose(gains, 100 * results["train accuracy"].diff().to_numpy()[1:], atol=0.01):
+    train = 100 * results["train accuracy"].diff().iloc[1:].to_numpy()
+    if np.allclose(np.sort(values), np.sort(train), atol=0.01):
         return "rank by validation accuracy, not training accuracy"
     return "each step's gain is its validation accuracy minus that of the step before, in points"
 
@@ -111,23 +145,23 @@ def check_5_5(answer: Any) -> str | None:
         if isinstance(module, nn.Conv2d) and isinstance(after, nn.BatchNorm2d)
     )
     all_biases = sum(m.bias.numel() for _, m in layers if isinstance(m, nn.Conv2d | nn.Linear))
-    count = int(answer)
-    if count == redundant:
+    got = count(answer)
+    if got == redundant:
         return None
-    if count == all_biases:
+    if got == all_biases:
         return "fc1 and fc2 are not followed by batch normalization: count only the convolutions' biases"
     return "count the biases of the layers that feed straight into a batch normalization"
 
 
 @exercise("5.6")
 def check_5_6(answer: Any) -> str | None:
-    """The standard error, in percentage points, of a 95.1 % test accuracy on 10,000 images."""
+    """The standard error, in percentage points, of a 95.1 % test accuracy on 10,000 images, one number."""
     se = 100 * math.sqrt(CLAIMED_ACCURACY * (1 - CLAIMED_ACCURACY) / TEST_IMAGES)
-    value = float(answer)
-    if abs(value - se) < 0.005:
+    value = number(answer)
+    if matches(value, se, figures=1):  # the solution itself says "about 0.2 points"
         return None
-    if abs(value - se / 100) < 5e-5:
+    if matches(value, se / 100, figures=1):
         return "that is a fraction: multiply by 100 for percentage points"
-    if abs(value - 1.96 * se) < 0.01:
-        return "that is the half-width of a 95 % interval; the standard error is 1.96 times smaller"
+    if matches(value, 1.96 * se, figures=1):
+        return "that is the half-width of a 95 % interval, wider than the standard error"
     return "the standard error of an accuracy p on n images is sqrt(p (1 - p) / n)"

@@ -1,22 +1,21 @@
-"""What every chapter's exercise tests share: a right answer passes, a typical wrong one gets its hint."""
+"""What every chapter's exercise tests share: nonsense answers that every check must reject with a hint."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
-import pytest
-
-from . import checked
+import math
 
 
-@pytest.fixture
-def right_then_wrong(capsys: pytest.CaptureFixture[str]) -> Callable[[str, object, object, str], None]:
-    """Check that `right` passes exercise `number` and that `wrong` fails it with `hint` in the feedback."""
+class Unconvertible:
+    """An object whose every conversion raises, as a student's half-built object might."""
 
-    def check(number: str, right: object, wrong: object, hint: str) -> None:
-        assert checked(number, right)
-        assert f"✔ Exercise {number}: right." in capsys.readouterr().out
-        assert not checked(number, wrong)
-        assert hint in capsys.readouterr().out
+    def __len__(self) -> int:
+        raise RuntimeError("half-built")
 
-    return check
+    def __float__(self) -> float:
+        raise RuntimeError("half-built")
+
+    def __iter__(self):
+        raise RuntimeError("half-built")
+
+
+NONSENSE = [None, math.nan, math.inf, -math.inf, "", "right", [], (), {}, ["a"], Unconvertible()]

@@ -1,15 +1,21 @@
-"""Chapter 1's exercise checks: the reference answer passes, a typical wrong one gets its hint."""
+"""Chapter 1's exercise checks: the right answer passes in every form, every typical wrong one gets its hint."""
 
 from __future__ import annotations
 
+import math
+
+import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from lenet_utils import CLASS_NAMES, DEFAULT_SEED, DEFAULT_VAL_SIZE, SPLIT_SIZES, train_val_indices
+from lenet_utils import CLASS_NAMES
 from lenet_utils.exercises import ch1
 
-from . import checked
+from . import assert_rejected, assert_right
+from .conftest import NONSENSE
+
+SHARED = 405  # validation images the seed-59 and seed-0 splits share (recomputed by the check)
 
 
 @pytest.fixture
@@ -28,52 +34,83 @@ def brightness(images: torch.Tensor, labels: torch.Tensor, scale: float = 255) -
     return pd.Series(means, index=CLASS_NAMES).sort_values()
 
 
-def test_1_2_accepts_the_right_letter_and_explains_a_wrong_one(capsys: pytest.CaptureFixture[str]) -> None:
-    assert checked("1.2", "(a)")
-    assert not checked("1.2", "c")
-    assert "maximum" in capsys.readouterr().out
-
-
-def test_1_3_accepts_the_reference_solution(tiny_train, capsys: pytest.CaptureFixture[str]) -> None:
-    assert checked("1.3", brightness(*tiny_train))
-    assert "✔ Exercise 1.3: right." in capsys.readouterr().out
+@pytest.mark.parametrize("answer", ["a", "(a)", " A ", "a)"])
+def test_1_2_accepts_the_letter_in_any_usual_spelling(answer, capsys) -> None:
+    assert_right("1.2", answer, capsys)
 
 
 @pytest.mark.parametrize(
-    ("mistake", "hint"),
-    [
-        (lambda s: s.sort_values(ascending=False), "sort them from darkest to brightest"),
-        (lambda s: s.drop("Bag"), "one value per class"),
-        (lambda s: s + 0.01, "average all pixels"),
-    ],
+    ("answer", "hint"),
+    [("b", "maximum lie below"), ("c", "best of 20 lands"), ("d", "does tell us"), ("e", "one letter")]
+    + [(nonsense, "one letter") for nonsense in NONSENSE],
 )
-def test_1_3_hints_at_a_typical_mistake(tiny_train, mistake, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not checked("1.3", mistake(brightness(*tiny_train)))
-    assert hint in capsys.readouterr().out
+def test_1_2_rejects_every_other_answer_with_a_hint(answer, hint: str, capsys) -> None:
+    assert_rejected("1.2", answer, hint, capsys)
 
 
-def test_1_3_notices_the_0_to_255_scale(tiny_train, capsys: pytest.CaptureFixture[str]) -> None:
-    assert not checked("1.3", brightness(*tiny_train, scale=1))
-    assert "divide the pixels by 255" in capsys.readouterr().out
+RIGHT_1_3 = {
+    "the solution's Series": lambda s: s,
+    "rounded to 3 decimals as printed": lambda s: s.round(3),
+    "a dict": lambda s: s.to_dict(),
+    "float32 values": lambda s: s.astype("float32"),
+    "named": lambda s: s.rename("mean pixel value"),
+}
 
 
-def test_1_4_accepts_the_overlap_of_the_two_validation_parts(capsys: pytest.CaptureFixture[str]) -> None:
-    _, ours = train_val_indices(SPLIT_SIZES["train"], val_size=DEFAULT_VAL_SIZE, seed=DEFAULT_SEED)
-    _, other = train_val_indices(SPLIT_SIZES["train"], val_size=DEFAULT_VAL_SIZE, seed=0)
-    shared = len(set(ours.tolist()) & set(other.tolist()))
-    assert checked("1.4", shared)
-    assert not checked("1.4", shared / DEFAULT_VAL_SIZE)
-    assert "not their share" in capsys.readouterr().out
+@pytest.mark.parametrize("form", RIGHT_1_3.values(), ids=RIGHT_1_3.keys())
+def test_1_3_accepts_the_class_means_in_every_form(tiny_train, form, capsys) -> None:
+    assert_right("1.3", form(brightness(*tiny_train)), capsys)
 
 
-def test_1_4_notices_the_training_parts_were_compared(capsys: pytest.CaptureFixture[str]) -> None:
-    assert not checked("1.4", 50_405)
-    assert "validation parts, not in both training parts" in capsys.readouterr().out
+WRONG_1_3 = {
+    "brightest first": (lambda s: s.sort_values(ascending=False), "sort them from darkest to brightest"),
+    "in class order": (lambda s: s.sort_index(), "sort them from darkest to brightest"),
+    "a class missing": (lambda s: s.drop("Bag"), "one value per class"),
+    "indexed by number": (lambda s: s.reset_index(drop=True), "one value per class"),
+    "off by 0.01": (lambda s: s + 0.01, "average all pixels"),
+    "made up, all 0.3": (lambda s: s * 0 + 0.3, "average all pixels"),
+    "rounded too far": (lambda s: s.round(1), "average all pixels"),
+    "means of empty selections": (lambda s: s * math.nan, "mean over nothing"),
+    "a list of the values": (lambda s: s.tolist(), "pandas Series"),
+    "the class names alone": (lambda s: list(s.index), "pandas Series"),
+}
+
+
+@pytest.mark.parametrize(("mistake", "hint"), WRONG_1_3.values(), ids=WRONG_1_3.keys())
+def test_1_3_rejects_a_typical_mistake_with_its_hint(tiny_train, mistake, hint: str, capsys) -> None:
+    assert_rejected("1.3", mistake(brightness(*tiny_train)), hint, capsys)
+
+
+def test_1_3_notices_the_0_to_255_scale(tiny_train, capsys) -> None:
+    assert_rejected("1.3", brightness(*tiny_train, scale=1), "divide the pixels by 255", capsys)
+
+
+@pytest.mark.parametrize("answer", [SHARED, 405.0, np.int64(SHARED), torch.tensor(SHARED), np.array([SHARED])])
+def test_1_4_accepts_the_overlap_as_any_whole_number(answer, capsys) -> None:
+    assert_right("1.4", answer, capsys)
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (SHARED / 5_000, "not their share"),
+        (50_000 + SHARED, "not in both training parts"),
+        (5_000, "the same one"),
+        (SHARED + 0.9, "not a whole number"),
+        (SHARED + 1, "intersect the two validation parts"),
+        (417, "intersect the two validation parts"),  # what chance alone would give
+        ("405", "give a number"),
+        ([SHARED, SHARED], "one number"),
+    ]
+    + [(nonsense, "") for nonsense in NONSENSE],
+)
+def test_1_4_rejects_a_typical_mistake_with_its_hint(answer, hint: str, capsys) -> None:
+    assert_rejected("1.4", answer, hint, capsys, "405")
 
 
 @pytest.mark.real_data
 @pytest.mark.slow
-def test_1_3_on_the_real_training_images(real_splits, capsys: pytest.CaptureFixture[str]) -> None:
+def test_1_3_on_the_real_training_images(real_splits, capsys) -> None:
     ch1._training_images.cache_clear()
-    assert checked("1.3", brightness(*real_splits["train"]))
+    assert_right("1.3", brightness(*real_splits["train"]), capsys)
     assert brightness(*real_splits["train"]).index[[0, -1]].tolist() == ["Sandal", "Coat"]

@@ -1,18 +1,20 @@
-"""Chapter 4's exercise checks: the reference answer passes, a typical wrong one gets its hint."""
+"""Chapter 4's exercise checks: the right answer passes in every form, every typical wrong one gets its hint."""
 
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from sklearn.metrics import confusion_matrix
 
 from lenet_utils import CLASS_NAMES
 
-from . import checked
+from . import assert_rejected, assert_right
+from .conftest import NONSENSE
 
 
-@pytest.fixture
+@pytest.fixture(scope="module")
 def predictions() -> tuple[torch.Tensor, torch.Tensor]:
     """Softmax-like probabilities of 200 made-up test images and their labels, about 70 % right."""
     generator = torch.Generator().manual_seed(0)
@@ -22,49 +24,170 @@ def predictions() -> tuple[torch.Tensor, torch.Tensor]:
     return logits.softmax(dim=1), labels
 
 
-def check(number: str, right, wrong, hint: str, capsys: pytest.CaptureFixture[str]) -> None:
-    """The right answer passes; the wrong one fails with `hint`."""
-    assert checked(number, right)
-    assert f"✔ Exercise {number}: right." in capsys.readouterr().out
-    assert not checked(number, wrong)
-    assert hint in capsys.readouterr().out
+@pytest.mark.parametrize(("number", "answer"), [("4.1", "b"), ("4.1", " (b) ")])
+def test_4_1_accepts_the_letter(number: str, answer, capsys) -> None:
+    assert_right(number, answer, capsys)
 
 
-def test_4_1_is_precision(capsys: pytest.CaptureFixture[str]) -> None:
-    check("4.1", "b", "a", "a column holds predictions", capsys)
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [("a", "a column holds predictions"), ("c", "F1 combines"), ("d", "of what share"), (["b"], "one letter")],
+)
+def test_4_1_rejects_the_other_letters_with_a_hint(answer, hint: str, capsys) -> None:
+    assert_rejected("4.1", answer, hint, capsys)
 
 
-def test_4_2_wants_columns_that_sum_to_one(predictions, capsys: pytest.CaptureFixture[str]) -> None:
+RIGHT_4_2 = {
+    "the solution's matrix with tensors": lambda cm, y, p: (cm, y, p),
+    "NumPy labels": lambda cm, y, p: (cm, y.numpy(), p.numpy()),
+    "lists": lambda cm, y, p: [cm.tolist(), y.tolist(), p.tolist()],
+    "rounded to 3 decimals": lambda cm, y, p: (cm.round(3), y, p),
+    "a DataFrame": lambda cm, y, p: (pd.DataFrame(cm, index=CLASS_NAMES, columns=CLASS_NAMES), y, p),
+    "a tensor": lambda cm, y, p: (torch.from_numpy(cm), y, p),
+}
+
+
+@pytest.mark.parametrize("form", RIGHT_4_2.values(), ids=RIGHT_4_2.keys())
+def test_4_2_accepts_the_column_normalized_matrix_in_every_form(predictions, form, capsys) -> None:
     probs, labels = predictions
     pred = probs.argmax(dim=1)
-    by_column = confusion_matrix(labels, pred, normalize="pred")
-    check("4.2", by_column, confusion_matrix(labels, pred, normalize="true"), "normalize='pred'", capsys)
+    assert_right("4.2", form(confusion_matrix(labels, pred, normalize="pred"), labels, pred), capsys)
 
 
-def test_4_3_wants_the_16_most_confident_mistakes(predictions, capsys: pytest.CaptureFixture[str]) -> None:
+def made_up_column_normalized() -> np.ndarray:
+    matrix = np.random.default_rng(0).random((10, 10))
+    return matrix / matrix.sum(axis=0)
+
+
+WRONG_4_2 = {
+    "identity": (lambda y, p: (np.eye(10), y, p), "not the column-normalized confusion matrix"),
+    "uniform": (lambda y, p: (np.full((10, 10), 0.1), y, p), "not the column-normalized confusion matrix"),
+    "made up": (lambda y, p: (made_up_column_normalized(), y, p), "not the column-normalized confusion matrix"),
+    "by rows": (lambda y, p: (confusion_matrix(y, p, normalize="true"), y, p), "normalize='true'"),
+    "counts": (lambda y, p: (confusion_matrix(y, p), y, p), "these are counts"),
+    "arguments swapped": (lambda y, p: (confusion_matrix(p, y, normalize="true"), y, p), "true labels first"),
+    "rounded to 1 decimal": (
+        lambda y, p: (confusion_matrix(y, p, normalize="pred").round(1), y, p),
+        "not the column-normalized confusion matrix",
+    ),
+    "the bare matrix": (lambda y, p: confusion_matrix(y, p, normalize="pred"), "so that the check can recount"),
+    "the bare identity": (lambda y, p: np.eye(10), "so that the check can recount"),
+    "NaN": (lambda y, p: (np.full((10, 10), np.nan), y, p), "NaN"),
+    "labels of another length": (lambda y, p: (np.eye(10), y[:100], p), "the same test images"),
+    "labels out of range": (lambda y, p: (np.eye(10), y + 10, p), "class index (0 to 9)"),
+    "probabilities for predictions": (lambda y, p: (np.eye(10), y, torch.rand(200, 10)), "class index"),
+}
+
+
+@pytest.mark.parametrize(("wrong", "hint"), WRONG_4_2.values(), ids=WRONG_4_2.keys())
+def test_4_2_recounts_the_matrix_from_the_labels_and_predictions(predictions, wrong, hint: str, capsys) -> None:
     probs, labels = predictions
+    assert_rejected("4.2", wrong(labels, probs.argmax(dim=1)), hint, capsys)
+
+
+def mistakes_by_confidence(probs: torch.Tensor, labels: torch.Tensor, descending: bool = True) -> torch.Tensor:
+    """Indices of the misclassified images, most (or least) confident first."""
     confidence, pred = probs.max(dim=1)
     wrong = torch.nonzero(pred != labels).squeeze(1)
-    most = wrong[confidence[wrong].argsort(descending=True)][:16]
-    least = wrong[confidence[wrong].argsort()][:16]
-    check("4.3", (most, probs, labels), (least, probs, labels), "sort the mistakes by confidence", capsys)
-    right = torch.nonzero(pred == labels).squeeze(1)[:16]
-    assert not checked("4.3", (right, probs, labels))
-    assert "classified correctly" in capsys.readouterr().out
+    return wrong[confidence[wrong].argsort(descending=descending)]
 
 
-def test_4_4_merges_exactly_the_four_upper_body_classes(capsys: pytest.CaptureFixture[str]) -> None:
+RIGHT_4_3 = {
+    "the solution's tensors": lambda most, probs, y: (most, probs, y),
+    "a list of indices": lambda most, probs, y: (most.tolist(), probs, y),
+    "NumPy arrays": lambda most, probs, y: (most.numpy(), probs.numpy(), y.numpy()),
+    "in another order": lambda most, probs, y: (most.flip(0), probs, y),
+}
+
+
+@pytest.mark.parametrize("form", RIGHT_4_3.values(), ids=RIGHT_4_3.keys())
+def test_4_3_accepts_the_16_most_confident_mistakes_in_every_form(predictions, form, capsys) -> None:
+    probs, labels = predictions
+    assert_right("4.3", form(mistakes_by_confidence(probs, labels)[:16], probs, labels), capsys)
+
+
+WRONG_4_3 = {
+    "least confident": (lambda m, pr, y: (mistakes_by_confidence(pr, y, False)[:16], pr, y), "sort the mistakes"),
+    "the 2nd to 17th": (lambda m, pr, y: (m[1:17], pr, y), "sort the mistakes"),
+    "right ones": (lambda m, pr, y: (torch.nonzero(pr.argmax(1) == y).squeeze(1)[:16], pr, y), "correctly"),
+    "15 images": (lambda m, pr, y: (m[:15], pr, y), "16 different"),
+    "a repeated image": (lambda m, pr, y: (torch.cat([m[:15], m[:1]]), pr, y), "16 different"),
+    "indices past the end": (lambda m, pr, y: (torch.arange(1_000, 1_016), pr, y), "16 different"),
+    "uniform probabilities": (lambda m, pr, y: (m[:16], torch.full((200, 10), 0.1), y), "same confidence"),
+    "logits": (lambda m, pr, y: (m[:16], pr.log(), y), "apply softmax"),
+    "labels of another length": (lambda m, pr, y: (m[:16], pr, y[:100]), "one label per image"),
+    "fractional indices": (lambda m, pr, y: (m[:16] + 0.5, pr, y), "not a whole number"),
+    "two parts": (lambda m, pr, y: (m[:16], pr), "three things"),
+}
+
+
+@pytest.mark.parametrize(("wrong", "hint"), WRONG_4_3.values(), ids=WRONG_4_3.keys())
+def test_4_3_rejects_a_typical_mistake_with_its_hint(predictions, wrong, hint: str, capsys) -> None:
+    probs, labels = predictions
+    assert_rejected("4.3", wrong(mistakes_by_confidence(probs, labels), probs, labels), hint, capsys)
+
+
+def merged(*names: str) -> torch.Tensor:
+    """The solution's merge: each named class gets T-shirt/top's label."""
     merge = torch.arange(10)
-    for name in ("Pullover", "Coat", "Shirt"):
+    for name in names:
         merge[CLASS_NAMES.index(name)] = CLASS_NAMES.index("T-shirt/top")
-    with_dress = merge.clone()
-    with_dress[CLASS_NAMES.index("Dress")] = CLASS_NAMES.index("T-shirt/top")
-    check("4.4", merge, with_dress, "Dress, Trouser, Bag and the footwear keep labels", capsys)
-    assert not checked("4.4", np.arange(10))
-    assert "must all get the same new label" in capsys.readouterr().out
+    return merge
 
 
-def test_4_5_is_one_minus_the_noise(capsys: pytest.CaptureFixture[str]) -> None:
-    check("4.5", 0.95, 0.05, "share of bad labels", capsys)
-    assert not checked("4.5", 95)
-    assert "fraction between 0 and 1" in capsys.readouterr().out
+MERGE = merged("Pullover", "Coat", "Shirt")
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [MERGE, MERGE.tolist(), MERGE.numpy(), tuple(MERGE.tolist()), [0, 1, 0, 2, 0, 3, 0, 4, 5, 6], MERGE.double()],
+)
+def test_4_4_accepts_any_labelling_that_merges_the_upper_body(answer, capsys) -> None:
+    assert_right("4.4", answer, capsys)
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (torch.arange(10), "must all get the same new label"),
+        (merged("Pullover", "Coat"), "must all get the same new label"),
+        (merged("Pullover", "Coat", "Shirt", "Dress"), "Dress, Trouser, Bag and the footwear keep labels"),
+        (torch.tensor([0, 1, 0, 2, 0, 3, 0, 4, 5, 3]), "keep labels of their own"),  # boots merged with sandals
+        (torch.tensor([0, 1, 0, 2, 0, 3, 0, 1, 5, 6]), "keep labels of their own"),  # a sneaker is a trouser
+        (MERGE[:9], "one new label for each of the 10"),
+        (MERGE + 0.5, "not a whole number"),
+        (torch.zeros(10), "keep labels of their own"),
+        (torch.eye(10), "tensor (or list) of 10 new labels"),
+        ("0100203456", "tensor (or list) of 10 new labels"),
+    ],
+)
+def test_4_4_rejects_a_typical_mistake_with_its_hint(answer, hint: str, capsys) -> None:
+    assert_rejected("4.4", answer, hint, capsys)
+
+
+@pytest.mark.parametrize("answer", [0.95, 19 / 20, 1 - 1 / 20, np.float64(0.95), torch.tensor(0.95), 0.950])
+def test_4_5_accepts_the_cap_as_a_fraction(answer, capsys) -> None:
+    assert_right("4.5", answer, capsys)
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        (0.05, "share of shirts with a bad label"),
+        (95, "fraction between 0 and 1"),
+        (0.9, "what share can it get right"),
+        (1.0, "what share can it get right"),
+        (0.949, "what share can it get right"),
+        (0.96, "what share can it get right"),
+        (0.947, "what share can it get right"),
+        ("95%", "give a number"),
+    ],
+)
+def test_4_5_rejects_a_typical_mistake_without_giving_the_cap_away(answer, hint: str, capsys) -> None:
+    assert_rejected("4.5", answer, hint, capsys, "0.95", "19/20", "1/20", "1 − ")
+
+
+@pytest.mark.parametrize("number", ["4.1", "4.2", "4.3", "4.4", "4.5"])
+@pytest.mark.parametrize("answer", NONSENSE)
+def test_nonsense_gets_a_hint_not_a_traceback(number: str, answer, capsys) -> None:
+    assert_rejected(number, answer, "", capsys, "0.95", "19/20")

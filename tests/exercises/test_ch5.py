@@ -1,21 +1,33 @@
-"""Chapter 5's exercise checks: the reference answer passes, a typical wrong one gets its hint."""
+"""Chapter 5's exercise checks: the right answer passes in every form, every typical wrong one gets its hint."""
 
 from __future__ import annotations
 
 import math
 from dataclasses import replace
 
+import numpy as np
 import pandas as pd
 import pytest
+import torch
 
 from lenet_utils import count_parameters
 from lenet_utils.exercises.ch5 import FINAL_CONFIG, WIDTHS_5_2
 
-from . import checked
+from . import assert_rejected, assert_right
+from .conftest import NONSENSE
 
-# A tiny ablation table in the shape of the chapter's `results` (made-up accuracies).
-RESULTS = pd.DataFrame({"val accuracy": [0.858, 0.881, 0.893, 0.893], "train accuracy": [0.85, 0.87, 0.89, 0.88]})
-GAIN = 100 * RESULTS["val accuracy"].diff()
+# An ablation table in the shape of the chapter's `results`: eight steps (made-up accuracies and times).
+RESULTS = pd.DataFrame(
+    {
+        "change": [f"step {step}" for step in range(8)],
+        "epochs": [2] * 7 + [11],
+        "val accuracy": [0.8582, 0.8814, 0.8931, 0.8925, 0.9012, 0.9047, 0.9101, 0.9213],
+        "train accuracy": [0.851, 0.872, 0.894, 0.881, 0.899, 0.905, 0.915, 0.957],
+        "seconds": [20.0, 21.0, 30.0, 31.0, 31.0, 30.0, 45.0, 240.0],
+    }
+).rename_axis("step")
+GAIN = 100 * RESULTS["val accuracy"].diff()  # the solution's `gain`, NaN for step 0
+RANKED = GAIN.iloc[1:].sort_values(ascending=False)
 
 
 def counts(**changes: object) -> dict[tuple[int, ...], int]:
@@ -23,39 +35,121 @@ def counts(**changes: object) -> dict[tuple[int, ...], int]:
     return {w: count_parameters(replace(FINAL_CONFIG, widths=w, **changes).build_model()) for w in WIDTHS_5_2}
 
 
+COUNTS = counts()
 SE_5_6 = 100 * math.sqrt(0.951 * 0.049 / 10_000)
 
 
 @pytest.mark.parametrize(
-    ("number", "right", "wrong", "hint"),
+    ("number", "answer"),
     [
-        ("5.1", 8, 7, "the full model"),
-        ("5.2", counts(), counts(batch_norm=False), "no batch normalization"),
-        ("5.2", counts(), {(16, 32, 64, 84): 71_046}, "one count for each of the four widths"),
-        ("5.2", counts(), {**counts(), (64, 32, 64, 84): 1}, "recount (64, 32, 64, 84)"),
-        ("5.3", "b", "a", "sole-up"),
-        ("5.3", "b", "d", "what the test set contains"),
-        ("5.4", (RESULTS, GAIN), (RESULTS, GAIN / 100), "multiply by 100"),
-        ("5.4", (RESULTS, GAIN.iloc[1:]), (RESULTS, -GAIN), "not the other way round"),
-        ("5.4", (RESULTS, GAIN), (RESULTS, 100 * RESULTS["train accuracy"].diff()), "not training accuracy"),
-        ("5.5", 128, 222, "fc1 and fc2"),
-        ("5.6", SE_5_6, SE_5_6 / 100, "multiply by 100"),
-        ("5.6", round(SE_5_6, 2), 1.96 * SE_5_6, "half-width"),
+        ("5.1", 8),
+        ("5.1", 1 + 7),
+        ("5.1", 8.0),
+        ("5.1", np.int64(8)),
+        ("5.1", torch.tensor(8)),
+        ("5.2", COUNTS),
+        ("5.2", {(32, 32, 64, 84): 84_294, **COUNTS}),  # the solution's own `counts`, the final widths included
+        ("5.2", {w: float(n) for w, n in COUNTS.items()}),
+        ("5.2", pd.Series(COUNTS)),
+        ("5.2", list(COUNTS.values())),  # in the question's order
+        ("5.3", "b"),
+        ("5.3", "(b)"),
+        ("5.4", (RESULTS, GAIN)),
+        ("5.4", [RESULTS, GAIN]),
+        ("5.4", (RESULTS, GAIN.iloc[1:])),
+        ("5.4", (RESULTS, GAIN.round(2))),
+        ("5.4", (RESULTS, RANKED)),  # ranked, as the exercise asks
+        ("5.4", (RESULTS, RANKED.round(2).to_frame("gain (points)"))),
+        ("5.4", (RESULTS, RANKED.to_list())),
+        ("5.4", (RESULTS, GAIN.iloc[1:].to_list())),
+        ("5.4", (RESULTS, GAIN.fillna(0))),
+        ("5.4", (RESULTS, GAIN.iloc[1:].reset_index(drop=True))),
+        ("5.4", (RESULTS, GAIN.to_numpy())),
+        ("5.4", (RESULTS, torch.tensor(GAIN.iloc[1:].to_numpy()))),
+        ("5.5", 128),
+        ("5.5", 128.0),
+        ("5.5", torch.tensor(128)),
+        ("5.6", SE_5_6),
+        ("5.6", round(SE_5_6, 2)),
+        ("5.6", round(SE_5_6, 3)),
+        ("5.6", 0.2),  # the solution's "about 0.2 points"
+        ("5.6", torch.tensor(SE_5_6)),
     ],
 )
-def test_right_answer_passes_and_wrong_one_gets_its_hint(
-    number: str, right, wrong, hint: str, right_then_wrong
-) -> None:
-    right_then_wrong(number, right, wrong, hint)
+def test_the_right_answer_passes_in_every_form(number: str, answer, capsys) -> None:
+    assert_right(number, answer, capsys)
+
+
+SECRETS = {
+    "5.1": ("8 runs", "+ 1", "one more", "plus one"),
+    "5.2": tuple(f"{n:,}" for n in COUNTS.values()) + tuple(str(n) for n in COUNTS.values()),
+    "5.5": ("128",),
+    "5.6": ("0.2", "0.22"),
+}
+
+
+@pytest.mark.parametrize(
+    ("number", "answer", "hint"),
+    [
+        ("5.1", 7, "is that one trained too"),
+        ("5.1", 8.9, "not a whole number"),  # int() would truncate it to the right answer
+        ("5.1", 9, "one run leaves out each"),
+        ("5.1", 14, "one run leaves out each"),
+        ("5.1", 128, "one run leaves out each"),  # exercise 5.5's answer
+        ("5.1", "8", "give a number"),
+        ("5.2", counts(batch_norm=False), "no batch normalization"),
+        ("5.2", {(16, 32, 64, 84): 71_046}, "one count for each of the four widths"),
+        ("5.2", {**COUNTS, (64, 32, 64, 84): 1}, "recount (64, 32, 64, 84)"),
+        ("5.2", {**COUNTS, (32, 32, 64, 84): 84_000}, "recount (32, 32, 64, 84)"),
+        ("5.2", {w: n + 0.5 for w, n in COUNTS.items()}, "not a whole number"),
+        ("5.2", {w: 100_000 for w in COUNTS}, "recount"),
+        ("5.2", list(COUNTS.values())[::-1], "recount"),
+        ("5.2", list(COUNTS.values())[:3], "dict that maps each widths tuple"),
+        ("5.2", 71_046, "dict that maps each widths tuple"),
+        ("5.3", "a", "sole-up"),
+        ("5.3", "c", "mirrored sneaker"),
+        ("5.3", "d", "what the test set contains"),
+        ("5.3", ["b"], "one letter"),
+        ("5.4", (RESULTS, GAIN / 100), "multiply by 100"),
+        ("5.4", (RESULTS, -GAIN), "not the other way round"),
+        ("5.4", (RESULTS, 100 * RESULTS["train accuracy"].diff()), "not training accuracy"),
+        ("5.4", (RESULTS, RESULTS["seconds"].diff()), "validation accuracy minus"),
+        ("5.4", (RESULTS, GAIN.round(1)), "validation accuracy minus"),  # rounded too far
+        ("5.4", (RESULTS, np.trunc(GAIN * 10) / 10), "validation accuracy minus"),  # truncated
+        ("5.4", (RESULTS, RANKED.to_list()[::-1]), "validation accuracy minus"),  # ranked upside down, unlabelled
+        ("5.4", (RESULTS, GAIN.iloc[1:4]), "one gain per step"),
+        ("5.4", (RESULTS, GAIN * math.nan), "not numbers"),
+        ("5.4", (RESULTS, GAIN.fillna(0) * [1, 1, 1, math.inf, 1, 1, 1, 1]), "not numbers"),
+        ("5.4", (RESULTS, GAIN.iloc[1:].reset_index(drop=True) + 0.1), "validation accuracy minus"),
+        ("5.4", (RESULTS.head(4), GAIN.head(4)), "the chapter's own `results` table"),  # a made-up table
+        ("5.4", (RESULTS.drop(columns="change"), GAIN), "the chapter's own `results` table"),
+        ("5.4", (RESULTS.assign(**{"val accuracy": 100 * RESULTS["val accuracy"]}), GAIN), "fractions"),
+        ("5.4", (RESULTS.to_dict(), GAIN), "(results, gain)"),
+        ("5.4", GAIN, "(results, gain)"),
+        ("5.5", 222, "fc1 and fc2 are not followed by batch normalization"),
+        ("5.5", 128.5, "not a whole number"),
+        ("5.5", 0, "feed straight into a batch normalization"),
+        ("5.5", 8, "feed straight into a batch normalization"),  # exercise 5.1's answer
+        ("5.6", SE_5_6 / 100, "multiply by 100"),
+        ("5.6", 1.96 * SE_5_6, "half-width"),
+        ("5.6", 0.21, "sqrt(p (1 - p) / n)"),  # truncated
+        ("5.6", 0.3, "sqrt(p (1 - p) / n)"),
+        ("5.6", 100 * math.sqrt(0.951 * 0.049 / 60_000), "sqrt(p (1 - p) / n)"),  # the training images' n
+        ("5.6", 100 * 0.951 * 0.049 / 10_000, "sqrt(p (1 - p) / n)"),  # the variance
+    ],
+)
+def test_a_typical_wrong_answer_gets_its_hint(number: str, answer, hint: str, capsys) -> None:
+    assert_rejected(number, answer, hint, capsys, *SECRETS.get(number, ()))
+
+
+@pytest.mark.parametrize("number", ["5.1", "5.2", "5.3", "5.4", "5.5", "5.6"])
+@pytest.mark.parametrize("answer", NONSENSE)
+def test_nonsense_gets_a_hint_not_a_traceback(number: str, answer, capsys) -> None:
+    assert_rejected(number, answer, "", capsys, *SECRETS.get(number, ()))
 
 
 def test_exercise_5_2s_widths_are_the_chapters() -> None:
-    assert counts()[(16, 32, 64, 84)] == 71_046, "the chapter's sweep gives (16, 32, 64, 84) 71,046 parameters"
-
-
-def test_a_malformed_answer_gets_a_hint_not_a_traceback(capsys: pytest.CaptureFixture[str]) -> None:
-    assert not checked("5.4", (RESULTS, [1.0]))
-    assert "could not be checked" in capsys.readouterr().out
+    assert COUNTS[(16, 32, 64, 84)] == 71_046, "the chapter's sweep gives (16, 32, 64, 84) 71,046 parameters"
 
 
 def test_the_final_configuration_is_the_chapters() -> None:
