@@ -36,6 +36,3 @@ def chapters(root: Path = ROOT) -> list[Chapter]:
                 found.append(Chapter(len(found) + 1, path))
     return found
 
-
-if __name__ == "__main__":  # `python -m booktools.chapters`: one path per line, for the Makefile
-    print("\n".join(str(c.path.relative_to(ROOT)) for c in chapters()))
