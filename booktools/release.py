@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import stat
 import sys
 import tarfile
 import time
@@ -68,17 +69,27 @@ def _is_digests(path: Path) -> bool:
     return isinstance(json.loads(path.read_text(encoding="utf-8")), dict)
 
 
+def check_target(path: Path, ours: Callable[[Path], bool], kind: str) -> None:
+    """ReleaseError unless `path` is missing or a regular file that `ours` recognizes as a `kind`."""
+    try:
+        mode = path.lstat().st_mode
+    except FileNotFoundError:
+        return
+    except OSError as exc:  # a name too long, a parent that is a file
+        raise ReleaseError(f"cannot write {path} ({exc.strerror}); name a {kind} in a writable folder.") from None
+    if not stat.S_ISREG(mode):
+        raise ReleaseError(f"{path} exists and is not a regular file; name a new {kind}.")
+    try:
+        recognized = ours(path)
+    except (OSError, ValueError, tarfile.TarError, EOFError, LenetError):
+        recognized = False
+    if not recognized:
+        raise ReleaseError(f"{path} exists and is not a {kind}; name a new one, or delete it first.")
+
+
 def write_output(path: Path, content: bytes, ours: Callable[[Path], bool], kind: str) -> None:
     """Write `content` to `path` atomically, replacing only a regular file that `ours` recognizes as a `kind`."""
-    if path.is_symlink() or (path.exists() and not path.is_file()):
-        raise ReleaseError(f"{path} exists and is not a regular file; name a new {kind}.")
-    if path.is_file():
-        try:
-            recognized = ours(path)
-        except (OSError, ValueError, tarfile.TarError, EOFError, LenetError):
-            recognized = False
-        if not recognized:
-            raise ReleaseError(f"{path} exists and is not a {kind}; name a new one, or delete it first.")
+    check_target(path, ours, kind)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         write_atomically(path, content)
@@ -88,6 +99,7 @@ def write_output(path: Path, content: bytes, ours: Callable[[Path], bool], kind:
 
 def write_bundle(file: Path, data_dir: str | None = None) -> list[str]:
     """Write the data and the book's checkpoints, with a SHA256SUMS of them, into `file` (.tar.gz); its lines."""
+    check_target(file, _is_bundle, "bundle")  # before minutes of reading and packing
     members: dict[str, bytes] = {}
     copies, _ = idx_copies(find_data_dir(data_dir, download=False))
     for found in copies.values():
@@ -109,7 +121,13 @@ def write_bundle(file: Path, data_dir: str | None = None) -> list[str]:
 
 def write_release_assets(paths: list[Path], out: Path, digests: Path) -> int:
     """Copy the verified checkpoints `paths` into `out` and record their digests in `digests`; total bytes."""
-    if out.is_symlink() or (out.exists() and not out.is_dir()):
+    try:
+        is_folder = stat.S_ISDIR(out.lstat().st_mode)  # not a link to one: the checkpoints go where it says
+    except FileNotFoundError:
+        is_folder = True  # made when the first checkpoint is written
+    except OSError:
+        is_folder = False
+    if not is_folder:
         raise ReleaseError(f"{out} is not a folder to copy the checkpoints into; name a new or existing one.")
     released = {}
     for path in paths:

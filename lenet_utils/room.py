@@ -36,8 +36,8 @@ BUNDLE_FILE = re.compile(
 )
 # Limits checked on each member's header before it is read: Fashion-MNIST's largest file is 47 MB unpacked, a
 # checkpoint of the book under 1 MB, and the book has 9 models.
-MAX_SIZE = {"fashion-mnist": 64 << 20, "checkpoints": 8 << 20, SUMS: 1 << 20}
-MAX_CHECKPOINTS = 64
+MAX_SIZE = {"fashion-mnist": 64 << 20, "checkpoints": 4 << 20, SUMS: 1 << 16}
+MAX_CHECKPOINTS = 16
 CHUNK = 1 << 20
 
 

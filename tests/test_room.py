@@ -216,3 +216,117 @@ def test_sigterm_during_prepare_stops_cleanly_and_keeps_what_was_finished(tmp_pa
     files = sorted(path.name for path in (tmp_path / "cache" / "checkpoints").iterdir())
     assert len(files) == 1
     assert files[0].startswith("lenet-tanh-")
+
+
+# --------------------------------------------------------------------------- hostile bundles
+
+
+def craft(path: Path, members: list[tuple[str, bytes] | tarfile.TarInfo], sums: str | None = None) -> Path:
+    """Write a bundle of `members` (name and content, or a TarInfo of another type) and, unless None, `sums`."""
+    with tarfile.open(path, "w:gz") as tar:
+        for member in members:
+            if isinstance(member, tarfile.TarInfo):
+                tar.addfile(member)
+                continue
+            info = tarfile.TarInfo(f"lenet-room/{member[0]}")
+            info.size = len(member[1])
+            tar.addfile(info, io.BytesIO(member[1]))
+        if sums is not None:
+            info = tarfile.TarInfo("lenet-room/SHA256SUMS")
+            info.size = len(sums.encode())
+            tar.addfile(info, io.BytesIO(sums.encode()))
+    return path
+
+
+def sums_of(members: list[tuple[str, bytes]]) -> str:
+    return "".join(f"{sha256_hex(content)}  {name}\n" for name, content in members)
+
+
+@pytest.fixture
+def lab(tmp_path, monkeypatch) -> Path:
+    """A lab machine's empty cache, two levels below tmp_path."""
+    folder = tmp_path / "lab" / "cache"
+    monkeypatch.setenv("LENET_CACHE", str(folder))
+    return folder
+
+
+@pytest.mark.parametrize("name", ["checkpoints/../../x.pt", "checkpoints/lenet-a/../../../x.pt", "../x.pt"])
+def test_a_member_whose_name_leaves_the_cache_is_refused_even_with_its_digest_listed(tmp_path, lab, name):
+    members = [("checkpoints/lenet-a.pt", b"a"), (name, b"escaped")]
+    bundle = craft(tmp_path / "b.tar.gz", members, sums_of(members))
+    with pytest.raises(room.BundleError, match=r"which a bundle may not hold; make it again\.$"):
+        room.install_bundle(bundle)
+    assert installed_files(tmp_path / "lab") == []
+
+
+def link(name: str, kind: bytes) -> tarfile.TarInfo:
+    info = tarfile.TarInfo(f"lenet-room/{name}")
+    info.type, info.linkname = kind, "/etc/passwd"
+    return info
+
+
+@pytest.mark.parametrize("kind", [tarfile.SYMTYPE, tarfile.LNKTYPE, tarfile.CHRTYPE, tarfile.FIFOTYPE])
+def test_a_member_that_is_not_a_regular_file_is_refused(tmp_path, lab, kind):
+    bundle = craft(tmp_path / "b.tar.gz", [link("checkpoints/lenet-a.pt", kind)], "")
+    with pytest.raises(room.BundleError, match=r"lenet-room/checkpoints/lenet-a.pt'.* may not hold"):
+        room.install_bundle(bundle)
+    assert installed_files(tmp_path / "lab") == []
+
+
+@pytest.mark.parametrize(
+    "name", ["fashion-mnist/train-images-idx1-ubyte", "fashion-mnist/t10k-labels-idx3-ubyte.gz", "notes.txt"]
+)
+def test_a_member_the_book_does_not_have_is_refused(tmp_path, lab, name):
+    members = [(name, b"x")]
+    with pytest.raises(room.BundleError, match="may not hold"):
+        room.install_bundle(craft(tmp_path / "b.tar.gz", members, sums_of(members)))
+
+
+def test_a_member_given_twice_is_refused(tmp_path, lab):
+    members = [("checkpoints/lenet-a.pt", b"a"), ("checkpoints/lenet-a.pt", b"b")]
+    with pytest.raises(room.BundleError, match="may not hold"):
+        room.install_bundle(craft(tmp_path / "b.tar.gz", members, sums_of(members[:1])))
+    assert installed_files(tmp_path / "lab") == []
+
+
+def test_a_member_larger_than_any_file_of_the_book_is_refused_before_it_is_copied(tmp_path, lab):
+    members = [("checkpoints/lenet-a.pt", bytes(room.MAX_SIZE["checkpoints"] + 1))]
+    with pytest.raises(room.BundleError, match="is larger than any file of the book"):
+        room.install_bundle(craft(tmp_path / "b.tar.gz", members, sums_of(members)))
+    assert installed_files(tmp_path / "lab") == []
+
+
+def test_more_checkpoints_than_the_book_could_have_are_refused(tmp_path, lab):
+    members = [(f"checkpoints/lenet-{n}.pt", b"x") for n in range(room.MAX_CHECKPOINTS + 1)]
+    with pytest.raises(room.BundleError, match="more checkpoints than the book has models"):
+        room.install_bundle(craft(tmp_path / "b.tar.gz", members, sums_of(members)))
+    assert installed_files(tmp_path / "lab") == []
+
+
+def test_blank_lines_and_uppercase_digests_in_the_sums_are_read_as_meant(tmp_path, lab):
+    sums = f"\n{sha256_hex(b'a').upper()}  checkpoints/lenet-a.pt\n\n"
+    bundle = craft(tmp_path / "b.tar.gz", [("checkpoints/lenet-a.pt", b"a")], sums)
+    assert room.install_bundle(bundle) == [f"installed {lab / 'checkpoints' / 'lenet-a.pt'} (SHA-256 verified)"]
+    assert (lab / "checkpoints" / "lenet-a.pt").read_bytes() == b"a"
+
+
+@pytest.mark.parametrize(
+    ("sums", "message"),
+    [
+        ("", "its SHA256SUMS lists no files"),
+        ("not a digest\n", "a line of its SHA256SUMS is not a digest and a name"),
+        (None, "has no lenet-room/SHA256SUMS"),
+    ],
+)
+def test_sums_that_say_nothing_or_are_malformed_install_nothing_and_say_why(tmp_path, lab, sums, message):
+    members = [("checkpoints/lenet-a.pt", b"a")]
+    with pytest.raises(room.BundleError, match=message):
+        room.install_bundle(craft(tmp_path / "b.tar.gz", members, sums))
+    assert installed_files(tmp_path / "lab") == []
+
+
+def test_a_file_the_sums_do_not_list_is_refused(tmp_path, lab):
+    members = [("checkpoints/lenet-a.pt", b"a"), ("checkpoints/lenet-b.pt", b"b")]
+    with pytest.raises(room.BundleError, match=r"holds checkpoints/lenet-b.pt, which its SHA256SUMS does not list"):
+        room.install_bundle(craft(tmp_path / "b.tar.gz", members, sums_of(members[:1])))
+    assert installed_files(tmp_path / "lab") == []
