@@ -35,4 +35,3 @@ def chapters(root: Path = ROOT) -> list[Chapter]:
             if path.exists():
                 found.append(Chapter(len(found) + 1, path))
     return found
-
