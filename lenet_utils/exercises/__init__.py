@@ -103,7 +103,7 @@ def number(answer: Any) -> float:
     except (TypeError, ValueError):
         raise Unreadable(f"give a number, not a {type(answer).__name__}") from None
     if values.size != 1:
-        raise Unreadable(f"give one number here, not {values.size} values")
+        raise Unreadable(f"give one number here, not {values.size} values" if values.size else "give one number here")
     value = float(values.item())
     if not math.isfinite(value):
         raise Unreadable(f"{value} is not a result: look for a division by zero, or a mean over nothing")

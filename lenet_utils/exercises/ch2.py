@@ -28,7 +28,7 @@ def check_2_1(answer: Any) -> str | None:
     if ours == full - conv2.out_channels or paper == table - conv2.out_channels:
         return "a filter has weights and one more parameter: did you count every filter's bias?"
     if ours != full:
-        return "our conv2: 16 filters, each with one 5 × 5 kernel for every one of the 6 input maps, plus biases"
+        return "our conv2's 16 filters each see every one of the 6 input maps: count one filter's parameters first"
     if paper != table:
         return "with the table, a filter has one 5 × 5 kernel per input map it sees: add up over all 16 filters"
     return None
@@ -100,8 +100,8 @@ def check_2_5(answer: Any) -> str | None:
     values = sorted(count(v) for v in changes)
     if values == expected:
         return None
-    if sum(values) != ours - sum(PAPER_PARAMETERS.values()):
-        return f"the changes must add up to {ours:,} − {sum(PAPER_PARAMETERS.values()):,}; one is missing or wrong"
     if len(values) != len(expected):
         return "the table of changes lists three that change the number of parameters: give one number for each"
+    if sum(values) != ours - sum(PAPER_PARAMETERS.values()):
+        return f"the changes must add up to {ours:,} − {sum(PAPER_PARAMETERS.values()):,}; one is wrong"
     return "the sum is right, but not the parts: conv2 against C3, the pooling layers, and the output layer"

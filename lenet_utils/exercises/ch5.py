@@ -41,7 +41,7 @@ def check_5_1(answer: Any) -> str | None:
         return None
     if runs == ABLATION_INGREDIENTS:
         return "each run that leaves an ingredient out is compared with another model: is that one trained too?"
-    return f"the ablation has {ABLATION_INGREDIENTS} ingredients (steps 1 to 7): one run leaves out each, plus?"
+    return "one run leaves out each ingredient (steps 1 to 7): what is each of those runs compared with?"
 
 
 def _count(widths: tuple[int, ...], **changes: Any) -> int:
