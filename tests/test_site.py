@@ -7,7 +7,7 @@ site's own MathJax, every image loaded from a file of the site, every in-site li
 #fragment) resolves, no unresolved glue, the tables of the prose and the display formulas fit a
 1280 px window's text column, a Colab button on every chapter pointing at that chapter's Colab edition
 (which the build writes into editions/ and the workflow pushes as the branch colab), and a working
-search. A full-page screenshot of every page lands in _build/screenshots/.
+search. (Screenshots of every page, light and dark, come from tests/test_site_accessibility.py.)
 
 Cheap checks that need no browser come first: every page was built, and every {glue} reference in
 the sources has a value, and every figure given alt text in a notebook was rendered on its page.
@@ -15,7 +15,6 @@ the sources has a value, and every figure given alt text in a notebook was rende
 
 from __future__ import annotations
 
-import base64
 import json
 import posixpath
 import re
@@ -27,7 +26,6 @@ from bs4 import BeautifulSoup
 from site_fixtures import (
     EXECUTED_DIR,
     REPO_ROOT,
-    SCREENSHOT_DIR,
     SITE_DIR,
     WINDOW,
     book_config,
@@ -193,13 +191,6 @@ return {
 """
 
 
-def take_screenshot(driver, docname: str) -> None:
-    """Save a full-page PNG of the current page as _build/screenshots/<page>.png."""
-    SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
-    shot = driver.execute_cdp_cmd("Page.captureScreenshot", {"format": "png", "captureBeyondViewport": True})
-    (SCREENSHOT_DIR / f"{page_id(docname)}.png").write_bytes(base64.b64decode(shot["data"]))
-
-
 def excused(entry: dict) -> str | None:
     """Why a console entry does not count against the book, or None when it does.
 
@@ -238,7 +229,6 @@ def visit(browser, site_url):
             entries = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
             report["errors"] = [e["message"] for e in entries if not excused(e)]
             report["excused"] = [(e["message"], excused(e)) for e in entries if excused(e)]
-            take_screenshot(browser, docname)
             seen[docname] = report
         return seen[docname]
 
@@ -350,4 +340,3 @@ def test_search_finds_results(browser, site_url):
     assert all(site_file_for_url(hit)[0].is_file() for hit in hits), f"search results point at missing pages: {hits}"
     errors = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE" and not excused(e)]
     assert errors == [], f"search page: JavaScript console errors: {errors}"
-    take_screenshot(browser, "search")
