@@ -5,7 +5,8 @@
 weights (every model is trained here). Only a chapter that ran to the end is written back, with the metadata
 ``lenet_reference``: a digest of the code it ran (the package and the chapter's code cells), the machine, the
 thread count, the date and its seconds. Then each chapter runs once more with the checkpoints in place (output
-discarded), so the teaching page can give both times; both go to ``book/_timings.json`` (`booktools.timings`).
+discarded), so the teaching page can give both times; both go to ``book/_timings.json`` (`booktools.timings`)
+as each chapter finishes, so a run that stops keeps what it measured.
 `machine()` is the one description of the machine, for the chapter-time benchmark too.
 """
 
@@ -107,36 +108,30 @@ def main(argv: list[str] | None = None) -> int:
             file=sys.stderr,
         )
         return 1
-    set_aside = _set_aside_checkpoints()
-    if set_aside:
-        print(f"the reference run trains every model: the earlier checkpoints were moved to {set_aside}")
     selected = [c for c in chapters() if not args.names or c.stem in args.names]
     if not selected:
         print(f"error: no chapter is called {', '.join(args.names)}; see _toc.yml.", file=sys.stderr)
         return 2
-    stamp = {
-        "machine": machine(),
-        "threads": torch.get_num_threads(),
-        "date": datetime.date.today().isoformat(),
-    }
-    measured = {}
+    set_aside = _set_aside_checkpoints()
+    if set_aside:
+        print(f"the reference run trains every model: the earlier checkpoints were moved to {set_aside}")
+    stamp = {"machine": machine(), "threads": torch.get_num_threads(), "date": datetime.date.today().isoformat()}
     for chapter in selected:
         try:
             notebook, cold = execute(chapter.path, strict=True)
+            notebook.metadata[METADATA_KEY] = {**stamp, "seconds": round(cold, 1), "code": code_digest(notebook)}
+            nbformat.write(notebook, chapter.path)
+            print(f"{chapter.path.name}: {cold:.0f} s (cold, written)", flush=True)
+            _, cached = execute(chapter.path, strict=True)
         except CellExecutionError as exc:
             print(
-                f"error: {chapter.path.name} failed in the reference run, so it was not written "
-                f"({exc.ename}: {' '.join(str(exc.evalue).split())})",
+                f"error: {chapter.path.name} failed in the reference run ({exc.ename}: "
+                f"{' '.join(str(exc.evalue).split())}); a chapter is written, and its times kept, only when it ran",
                 file=sys.stderr,
             )
             return 1
-        notebook.metadata[METADATA_KEY] = {**stamp, "seconds": round(cold, 1), "code": code_digest(notebook)}
-        nbformat.write(notebook, chapter.path)
-        print(f"{chapter.path.name}: {cold:.0f} s (cold, written)", flush=True)
-        _, cached = execute(chapter.path, strict=True)
         print(f"{chapter.path.name}: {cached:.0f} s (checkpoints in place, not written)", flush=True)
-        measured[chapter.stem] = {"cold_s": round(cold, 1), "cached_s": round(cached, 1)}
-    timings.record(measured, stamp)
+        timings.record({chapter.stem: {"cold_s": round(cold, 1), "cached_s": round(cached, 1)}}, stamp)
     return 0
 
 
