@@ -16,15 +16,13 @@ from pathlib import Path
 import nbformat
 import pytest
 import yaml
-from edition_helpers import CHAPTERS, assert_refused, run_booktools, write_book
+from edition_helpers import CHAPTERS
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook, new_output
 from pybtex.database import parse_file
 
 from booktools.bibliography import Bibliography
 from booktools.chapters import ROOT
-from booktools.scan import output_problem
 from booktools.sphinx_ext import EDITIONS_BRANCH, AuthorYearLabels, colab_url
-from lenet_utils.book import NOTE_PREFIX as NOTE
 
 SITE = ROOT / "_build" / "html"
 COLAB_LINK = re.compile(r'href="(https://colab\.research\.google\.com/github/[^"]+)"')
@@ -78,22 +76,6 @@ def test_built_pages_link_only_produced_notebooks() -> None:
         assert colab_url("colab", chapter.stem) in text, f"{chapter.stem}: no Colab button to the Colab edition"
 
 
-@pytest.mark.parametrize(
-    ("output", "problem"),
-    [
-        (new_output("error", ename="AssertionError", evalue="boom", traceback=[]), "an error (AssertionError: boom)"),
-        (new_output("stream", name="stdout", text=f"ok\n{NOTE} The text says ...\n"), "a note"),
-        (new_output("stream", name="stderr", text="Traceback (most recent call last):\n  x\n"), "a traceback"),
-        (new_output("execute_result", data={"text/plain": f"{NOTE} ..."}, execution_count=1), "a note"),
-        (new_output("stream", name="stdout", text=f"quoted: {NOTE}\n"), None),
-    ],
-    ids=["error", "note", "traceback", "note in a result", "a quoted note"],
-)
-def test_scan_finds_errors_and_notes(output, problem: str | None) -> None:
-    found = output_problem(output, NOTE)
-    assert (found is None) if problem is None else found.startswith(problem), found
-
-
 def minimal_book(root: Path, outputs: list) -> Path:
     """A copy of the book with one chapter whose code cell has `outputs`, and this repository's tools."""
     for name in ("booktools", "_templates", "_static"):
@@ -137,15 +119,6 @@ def test_a_broken_cell_fails_every_build(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     page = (clean / "_build" / "html" / "book" / "01_one.html").read_text(encoding="utf-8")
     assert "/blob/colab/colab/01_one.ipynb" in page
-
-
-def test_scan_command_fails_in_one_line(tmp_path: Path) -> None:
-    """`python -m booktools scan`: the build's check, without a build."""
-    broken = new_output("stream", name="stdout", text=f"{NOTE} The text says “x”; this run got y.\n")
-    root = write_book(tmp_path, one=[new_code_cell("print()", execution_count=1, outputs=[broken])])
-    assert_refused(run_booktools("scan", book=root), "book/one.ipynb cell 0 shows a note")
-    clean = write_book(tmp_path / "clean", one=[new_code_cell("print()", execution_count=1, outputs=[])])
-    assert run_booktools("scan", book=clean).returncode == 0
 
 
 def test_bibliography_labels_are_the_citations_text() -> None:
