@@ -126,6 +126,15 @@ def test_an_unavailable_device_is_a_usage_error(monkeypatch, capsys):
     assert "'cuda' is not available on this machine" in capsys.readouterr().err
 
 
+@pytest.mark.parametrize("command", ["train", "prepare"])
+@pytest.mark.parametrize("device", ["cpu:1", "cpu:99", "mps:1"])
+def test_a_device_index_that_does_not_exist_is_a_usage_error(capsys, command, device):
+    with pytest.raises(SystemExit) as excinfo:
+        cli.main([command, "--device", device])
+    assert excinfo.value.code == 2
+    assert f"{device!r} does not exist" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("seed", [0, 2**32 - 1])
 def test_the_extreme_seeds_are_accepted(seed):
     assert cli.build_parser().parse_args(["train", "--seed", str(seed)]).seed == seed
@@ -171,6 +180,20 @@ def test_help_lists_the_options(capsys):
     assert excinfo.value.code == 0
     for option in ("--activation", "--epochs", "--seed", "--batch-size", "--lr", "--data-dir", "--device"):
         assert option in out
+    text = " ".join(out.split())  # argparse wraps the help to the terminal's width
+    for meaning in ("(default: tanh)", "(default: 5)", "(default: 59)", "(default: 100)", "(default: 0.001)"):
+        assert meaning in text
+
+
+def test_running_out_of_memory_while_preparing_a_room_is_one_sentence(monkeypatch, capsys):
+    def prepare(*args, **kwargs):
+        raise MemoryError
+
+    monkeypatch.setattr(cli, "prepare", prepare)
+    assert cli.main(["prepare", "--device", "cpu"]) == 1
+    assert capsys.readouterr().err == (
+        "error: ran out of memory; close other programs, or pass --device cpu, and run it again.\n"
+    )
 
 
 # --------------------------------------------------------------------------- missing or bad data

@@ -7,12 +7,15 @@ user, by the user. Where the machine allows neither, the test is skipped and say
 
 from __future__ import annotations
 
+import hashlib
+import io
 import json
 import os
 import shutil
 import signal
 import subprocess
 import sys
+import tarfile
 import time
 from pathlib import Path
 
@@ -253,3 +256,76 @@ def test_two_processes_training_the_same_model_leave_one_valid_checkpoint(tmp_pa
     [checkpoint] = os.listdir(folder)
     assert checkpoint.endswith(".pt")
     assert not train_or_load_in(folder)["trained"]  # a third run loads it
+
+
+# --------------------------------------------------------------------------- installing a room's bundle
+
+# install_bundle with LENET_CACHE=argv[1] and the bundle argv[2]; argv[3], if given, caps this process's memory at
+# that many MiB above what it holds once PyTorch is loaded. Reports the outcome and every file left in the cache.
+INSTALL_BUNDLE = """
+import resource
+from lenet_utils.room import install_bundle
+
+os.environ["LENET_CACHE"] = sys.argv[1]
+if len(sys.argv) > 3:
+    used = int(Path("/proc/self/status").read_text().split("VmSize:")[1].split()[0]) * 1024
+    resource.setrlimit(resource.RLIMIT_AS, (used + int(sys.argv[3]) * 2**20,) * 2)
+try:
+    outcome = {"installed": len(install_bundle(Path(sys.argv[2])))}
+except LenetError as exc:
+    outcome = {"error": type(exc).__name__, "message": str(exc)}
+except MemoryError:
+    outcome = {"error": "MemoryError"}
+files = sorted(str(p.relative_to(sys.argv[1])) for p in Path(sys.argv[1]).rglob("*") if not p.is_dir())
+report(files=files, **outcome)
+"""
+
+
+def write_bundle(path: Path, members: dict[str, bytes]) -> Path:
+    """A bundle of `members` (path inside it -> content) with their SHA256SUMS."""
+    sums = "".join(f"{hashlib.sha256(content).hexdigest()}  {name}\n" for name, content in members.items())
+    with tarfile.open(path, "w:gz") as tar:
+        for name, content in {**members, "SHA256SUMS": sums.encode()}.items():
+            info = tarfile.TarInfo(f"lenet-room/{name}")
+            info.size = len(content)
+            tar.addfile(info, io.BytesIO(content))
+    return path
+
+
+def a_room(tmp_path: Path) -> Path:
+    """A bundle of 1.5 MB of files (random, so that they do not compress)."""
+    files = {
+        "fashion-mnist/t10k-labels-idx1-ubyte": os.urandom(500_000),
+        "checkpoints/lenet-tanh-0.pt": os.urandom(500_000),
+        "checkpoints/lenet-relu-0.pt": os.urandom(500_000),
+    }
+    return write_bundle(tmp_path / "room.tar.gz", files)
+
+
+@pytest.mark.parametrize(
+    ("mount", "reason"), [("size=1m", "No space left on device"), ("ro,size=4m", "Read-only file system")]
+)
+def test_a_bundle_into_a_full_or_read_only_cache_is_one_sentence_and_installs_nothing(tmp_path, mount, reason):
+    (tmp_path / "disk").mkdir()
+    outcome = run_child(INSTALL_BUNDLE, str(tmp_path / "disk"), str(a_room(tmp_path)), mount=mount)
+    assert outcome["error"] == "CacheError"
+    assert outcome["message"].startswith(f"cannot install the bundle into {tmp_path / 'disk'}")
+    assert f"({reason}), so nothing was installed" in outcome["message"]
+    assert outcome["files"] == []
+
+
+def test_a_bundle_fits_a_disk_just_large_enough(tmp_path):
+    (tmp_path / "disk").mkdir()
+    outcome = run_child(INSTALL_BUNDLE, str(tmp_path / "disk"), str(a_room(tmp_path)), mount="size=3m")
+    assert outcome["installed"] == 3
+    assert len(outcome["files"]) == 3
+
+
+def test_a_bundle_of_many_large_members_is_refused_in_little_memory(tmp_path):
+    """A 1 MB bundle of zeros that unpacks to 400 MB: the members are streamed and counted, never all held."""
+    zeros = bytes(4 << 20)
+    bundle = write_bundle(tmp_path / "bomb.tar.gz", {f"checkpoints/lenet-{n}.pt": zeros for n in range(100)})
+    outcome = run_child(INSTALL_BUNDLE, str(tmp_path / "cache"), str(bundle), "200")
+    assert outcome["error"] == "BundleError"
+    assert "more checkpoints than the book has models" in outcome["message"]
+    assert outcome["files"] == []

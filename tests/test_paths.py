@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from lenet_utils.paths import cache_dir
 
 
@@ -19,3 +24,15 @@ def test_cache_dir_defaults_to_the_home_folder(monkeypatch, tmp_path):
     monkeypatch.delenv("LENET_CACHE")
     monkeypatch.setenv("HOME", str(tmp_path))
     assert cache_dir() == tmp_path / ".cache" / "lenet_utils"
+
+
+def test_a_relative_cache_is_resolved_once_against_the_first_reader_and_handed_to_its_children(monkeypatch, tmp_path):
+    """A kernel runs in its chapter's folder: it gets the folder the command was typed in, not one of its own."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("LENET_CACHE", "class-cache")
+    assert cache_dir() == tmp_path / "class-cache"
+    assert os.environ["LENET_CACHE"] == str(tmp_path / "class-cache")
+    (tmp_path / "book").mkdir()
+    child = "from lenet_utils.paths import cache_dir; print(cache_dir())"
+    found = subprocess.run([sys.executable, "-c", child], cwd=tmp_path / "book", capture_output=True, text=True)
+    assert Path(found.stdout.strip()) == tmp_path / "class-cache", found.stderr
