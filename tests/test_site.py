@@ -194,19 +194,13 @@ return {
 def excused(entry: dict) -> str | None:
     """Why a console entry does not count against the book, or None when it does.
 
-    Nothing else is excused; each case here is narrow and explained.
+    Nothing else is excused: sphinx-thebe, whose doubled script threw on every page, is off in _config.yml.
     """
     message = entry["message"]
-    # 1. Browsers ask every site for /favicon.ico on their own; the book declares no icon, so the
-    #    request 404s. No page refers to that file, so no reader sees anything missing.
+    # Browsers ask every site for /favicon.ico on their own; the book declares no icon, so the request
+    # 404s. No page refers to that file, so no reader sees anything missing.
     if re.match(r"https?://127\.0\.0\.1:\d+/favicon\.ico - Failed to load resource: .*\b404\b", message):
         return "the browser's own favicon request"
-    # 2. Jupyter Book 1 (Sphinx 7.4 + sphinx-thebe 0.3.1) writes sphinx-thebe's inline configuration
-    #    script twice into every page; the second copy re-declares the same constants and throws.
-    #    The first copy has already defined them with the same values, and thebe is not used by the
-    #    book (no live-code button), so nothing on the page depends on the failing copy.
-    if "Identifier 'THEBE_JS_URL' has already been declared" in message:
-        return "sphinx-thebe's duplicated inline configuration"
     return None
 
 
