@@ -369,3 +369,21 @@ def test_install_line_is_written_from_the_version(tmp_path: Path) -> None:
     cell = nbformat.read(tmp_path / "student" / "one.ipynb", as_version=4).cells[1]
     assert cell.source.endswith(f'%pip install -q "{requirement()}"')
     assert "cellView" not in cell.metadata
+
+
+SUBSTITUTIONS_ON = "parse:\n  myst_enable_extensions: [colon_fence, substitution]\n"  # as the book's _config.yml
+
+
+def test_substitutions_are_filled_in_as_the_site_fills_them(tmp_path: Path) -> None:
+    source = write_book(tmp_path, timed=[new_markdown_cell("# Timed\n\nIt runs in {{ ch1_cold }} (`{{ ch1_cold }}`).")])
+    (source / "book" / "_timings.json").write_text('{"chapters": {"timed": {"cold_s": 12.6}}}')
+    (source / "_config.yml").write_text(SUBSTITUTIONS_ON)
+    assert make_student(source, tmp_path / "student").returncode == 0
+    text = markdown_text(nbformat.read(tmp_path / "student" / "timed.ipynb", as_version=4))
+    assert text == "# Timed\n\nIt runs in 13 s (`{{ ch1_cold }}`)."  # a code span stays as it is
+
+
+def test_an_unknown_substitution_fails_clearly(tmp_path: Path) -> None:
+    source = write_book(tmp_path, timed=[new_markdown_cell("# Timed\n\n{{ ch9_cold }}\n")])
+    (source / "_config.yml").write_text(SUBSTITUTIONS_ON)
+    assert_refused(make_student(source, tmp_path / "student"), "timed.ipynb: cell 0", "{{ ch9_cold }}")
