@@ -14,7 +14,7 @@ def pytest_configure(config: pytest.Config) -> None:
 
 @pytest.fixture(scope="session")
 def editions(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Every edition of the real book, as `make book` writes them into _build/html/editions."""
+    """Every edition of the real book: Colab and student as `make book` writes them, the key as `make key`."""
     target = tmp_path_factory.mktemp("editions") / "editions"
     result = run_booktools("editions", target)
     assert result.returncode == 0, result.stderr
