@@ -38,35 +38,22 @@ def train_or_load(
     *,
     fetch: bool = False,
     directory: str | os.PathLike | None = None,
+    show_log: bool = True,
 ) -> TrainResult:
     """Load `config`'s verified checkpoint; else, with `fetch`, download the book's; else train and save it.
 
     A cached checkpoint that fails its SHA-256 check is moved aside (NAME.corrupt) with a warning and replaced.
     A download is used only if it matches the digest the package holds; otherwise one line says why, and the
-    model is trained here. An interrupted run is never saved.
+    model is trained here. An interrupted run is never saved. `show_log` prints a loaded model's training log.
     """
-    return obtain(config, data, device, fetch=fetch, directory=directory)[0]
-
-
-def obtain(
-    config: TrainConfig,
-    data: DataSplits,
-    device: torch.device | None = None,
-    *,
-    fetch: bool = False,
-    directory: str | os.PathLike | None = None,
-    show_log: bool = True,
-    stacklevel: int = 3,
-) -> tuple[TrainResult, str]:
-    """What train_or_load does, and how the model was obtained: "in the cache", "downloaded" or "trained"."""
     device = device or pick_device()
     path = config.checkpoint_path(data, None if directory is None else Path(directory))
     remove_stale_temporaries(path.parent)
     if os.path.exists(path):
         try:
-            return _load_trained(config, path, device, show_log), "in the cache"
+            return _load_trained(config, path, device, show_log, "in the cache")
         except CheckpointDigestError as exc:
-            _move_aside(path, exc, "fetching" if fetch else "training", stacklevel + 1)
+            _move_aside(path, exc, "fetching" if fetch else "training")
     weights = sum(t.numel() * t.element_size() for t in config.build_model().state_dict().values())
     problem = unwritable_reason(path.parent, weights + 2**16)  # check before training, not after minutes of it
     if problem:
@@ -87,9 +74,9 @@ def obtain(
         else:
             print(f"downloaded the book's trained weights {path.name} from {where} (SHA-256 verified)")
             try:
-                return _load_trained(config, path, device, show_log), "downloaded"
+                return _load_trained(config, path, device, show_log, "downloaded")
             except CheckpointMismatchError as exc:  # released for another version of the code: train instead
-                _move_aside(path, exc, "training", stacklevel + 1)
+                _move_aside(path, exc, "training")
     result = train(config, data, device)
     if not result.history.interrupted:
         try:
@@ -99,12 +86,12 @@ def obtain(
                 f"could not save the trained model in {path.parent} ({exc.strerror}); it is returned, but it will "
                 f"be trained again next time unless you free space there or set {CACHE_ENV} to a writable folder.",
                 CheckpointNotSavedWarning,
-                stacklevel=stacklevel,
+                stacklevel=2,
             )
-    return result, "trained"
+    return result
 
 
-def _move_aside(path: Path, refusal: CheckpointMismatchError, next_step: str, stacklevel: int) -> None:
+def _move_aside(path: Path, refusal: CheckpointMismatchError, next_step: str) -> None:
     """Keep a refused checkpoint as NAME.corrupt and say so in one line, so the model can be obtained again."""
     problem = str(refusal).removesuffix("; delete it and train again.")
     try:
@@ -114,12 +101,10 @@ def _move_aside(path: Path, refusal: CheckpointMismatchError, next_step: str, st
             f"{problem}, and it could not be moved aside ({exc.strerror}); delete it, or set {CACHE_ENV} to a "
             "folder of your own."
         ) from None
-    warnings.warn(
-        f"{problem}; moved it aside to {aside.name} and {next_step} it again.", CheckpointRefusedWarning, stacklevel
-    )
+    warnings.warn(f"{problem}; moved it aside to {aside.name} and {next_step} it again.", CheckpointRefusedWarning, 3)
 
 
-def _load_trained(config: TrainConfig, path: Path, device: torch.device, show_log: bool = True) -> TrainResult:
+def _load_trained(config: TrainConfig, path: Path, device: torch.device, show_log: bool, how: str) -> TrainResult:
     """Load `config`'s model from `path`, checking the configuration and history the checkpoint records."""
     model = config.build_model()
     try:
@@ -151,7 +136,7 @@ def _load_trained(config: TrainConfig, path: Path, device: torch.device, show_lo
         print(f"loaded the trained model from the checkpoint {path.name}; its training log was:")
         for epoch in range(history.epochs):
             print(history.epoch_line(epoch))
-    return TrainResult(model.to(device), history, from_cache=True)
+    return TrainResult(model.to(device), history, how)
 
 
 def _config_differences(config: TrainConfig, saved: dict) -> list[str]:

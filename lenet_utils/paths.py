@@ -15,9 +15,8 @@ CACHE_ENV = "LENET_CACHE"
 def cache_dir() -> Path:
     """Return the cache directory: $LENET_CACHE (a leading ~ means the home folder), else ~/.cache/lenet_utils.
 
-    A relative $LENET_CACHE is resolved once, against the working folder of the first process that reads it, which
-    writes the absolute path back into its environment: the processes it starts (a kernel that runs in a chapter's
-    folder, a child of the test suite) then use the same folder rather than one beside each notebook.
+    A relative $LENET_CACHE is resolved once, against the first reader's working folder, and written back: the
+    processes it starts (a kernel in a chapter's folder) use the same folder, not one beside each notebook.
     """
     folder = Path(os.environ.get(CACHE_ENV) or "~/.cache/lenet_utils")
     no_home = CacheError(f"no home folder is known to keep the cache in (HOME is empty or unset); set {CACHE_ENV}.")

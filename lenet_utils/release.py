@@ -86,8 +86,6 @@ def download(name: str) -> tuple[bytes | None, str]:
     except _TooSlow:
         _unreachable[url] = f"{url} sent too slowly to finish a download within {DEADLINE_SECONDS} s"
         return None, _unreachable[url]
-    except http.client.IncompleteRead as exc:
-        return None, f"{address} stopped after {len(exc.partial):,} of the {expected['bytes']:,} bytes released"
     except (OSError, http.client.HTTPException, ValueError) as exc:
         return None, f"the download from {address} failed ({exc})"
     if data is None:
@@ -102,8 +100,8 @@ def download(name: str) -> tuple[bytes | None, str]:
 def _read_at_most(request: urllib.request.Request, size: int) -> bytes | None:
     """The body of `request`, or None if it is longer than `size` bytes; _TooSlow after DEADLINE_SECONDS in all.
 
-    The download runs in a thread that the caller waits for until the deadline: a timeout bounds each read, but a
-    server that sends a byte now and then (its headers too) would otherwise keep every read, and the reader, going.
+    A thread downloads, waited for until the deadline: a server sending a byte now and then (headers too) resets
+    the timeout of every read, so only a deadline outside the reads bounds the wait.
     """
     deadline = time.monotonic() + DEADLINE_SECONDS
     outcome: list = []

@@ -20,7 +20,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
-from .cache import obtain
+from .cache import train_or_load
 from .chapter_models import book_models
 from .data import load_fashion_mnist
 from .errors import CacheError, LenetError
@@ -53,11 +53,11 @@ def prepare(data_dir: str | None = None, device: object = None, fetch: bool = Tr
     for number, (label, config) in enumerate(models.items(), start=1):
         print(f"[{number}/{len(models)}] {label}: {config.checkpoint_path(data).name}", flush=True)
         start = time.perf_counter()
-        result, how = obtain(config, data, device, fetch=fetch, show_log=False, stacklevel=2)
+        result = train_or_load(config, data, device, fetch=fetch, show_log=False)
         if result.history.interrupted:
             return False
-        seconds = f" in {time.perf_counter() - start:.0f} s" if how == "trained" else ""
-        print(f"[{number}/{len(models)}] {label}: {how}{seconds}", flush=True)
+        seconds = f" in {time.perf_counter() - start:.0f} s" if result.how == "trained" else ""
+        print(f"[{number}/{len(models)}] {label}: {result.how}{seconds}", flush=True)
     print(f"the cache {cache_dir() / 'checkpoints'} holds the {len(models)} models the chapters use.")
     return True
 

@@ -17,11 +17,16 @@ from .runtime import pick_device, seed_everything, training_threads
 
 @dataclass
 class TrainResult:
-    """A trained model, its history, and whether it came from the cache."""
+    """A trained model, its history, and how it was obtained: "trained" here, "in the cache" or "downloaded"."""
 
     model: nn.Sequential
     history: History
-    from_cache: bool
+    how: str = "trained"
+
+    @property
+    def from_cache(self) -> bool:
+        """Whether the model was loaded from a checkpoint rather than trained here."""
+        return self.how != "trained"
 
 
 def make_scheduler(
@@ -75,4 +80,4 @@ def train(config: TrainConfig, data: DataSplits, device: torch.device | None = N
         scheduler=scheduler,
         augment=augment,
     )
-    return TrainResult(model, history, from_cache=False)
+    return TrainResult(model, history)

@@ -339,7 +339,7 @@ def test_a_batch_larger_than_fashion_mnist_is_refused_before_the_data_loads(fake
 
 def test_an_interrupted_training_exits_130_without_an_accuracy(fake_data, monkeypatch, capsys):
     def interrupted(config, data, device):
-        return TrainResult(model=config.build_model(), history=History(interrupted=True), from_cache=False)
+        return TrainResult(model=config.build_model(), history=History(interrupted=True))
 
     monkeypatch.setattr(cli, "train", interrupted)
     assert cli.main(["train", "--epochs", "3"]) == 130
