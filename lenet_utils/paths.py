@@ -27,7 +27,10 @@ def cache_dir() -> Path:
     except RuntimeError:  # no HOME, and an account unknown to the password database (docker run --user 1234)
         raise no_home from None
     if not folder.is_absolute():
-        folder = Path.cwd() / folder
+        try:
+            folder = Path.cwd() / folder
+        except OSError:  # the working folder was deleted
+            raise CacheError(f"{CACHE_ENV} is relative, but the working folder is gone; make it absolute.") from None
         os.environ[CACHE_ENV] = str(folder)
     return folder
 

@@ -80,6 +80,8 @@ def install_bundle(file: Path) -> list[str]:
             if digest != listed[name]:
                 raise BundleError(f"{file}: {name} does not match its SHA-256 digest; copy the bundle again.")
             destinations[name] = tmp.parent / name.partition("/")[2]
+            if destinations[name].is_dir() and not destinations[name].is_symlink():  # a rename would fail midway
+                raise CacheError(f"{destinations[name]} is a folder, so nothing was installed; move it away first.")
         missing = sorted(listed.keys() - staged.keys())
         if missing:
             raise BundleError(f"{file} lists {missing[0]!r}, which it lacks or may not install; make it again.")

@@ -36,3 +36,12 @@ def test_a_relative_cache_is_resolved_once_against_the_first_reader_and_handed_t
     child = "from lenet_utils.paths import cache_dir; print(cache_dir())"
     found = subprocess.run([sys.executable, "-c", child], cwd=tmp_path / "book", capture_output=True, text=True)
     assert Path(found.stdout.strip()) == tmp_path / "class-cache", found.stderr
+
+
+def test_a_relative_cache_in_a_deleted_working_folder_is_one_sentence(tmp_path):
+    gone = tmp_path / "gone"
+    gone.mkdir()
+    code = "import os; os.rmdir(os.getcwd()); from lenet_utils.paths import cache_dir; cache_dir()"
+    env = {**os.environ, "LENET_CACHE": "class-cache", "PYTHONPATH": str(Path(__file__).parents[1])}
+    result = subprocess.run([sys.executable, "-c", code], cwd=gone, capture_output=True, text=True, env=env)
+    assert "CacheError: LENET_CACHE is relative, but the working folder is gone; make it absolute." in result.stderr

@@ -23,6 +23,7 @@ from booktools.release import main as release_main
 from lenet_utils import TrainConfig
 from lenet_utils.checkpoint import sha256_hex
 from lenet_utils.cli import main
+from lenet_utils.errors import CacheError
 
 pytest_plugins = ["release_fixtures"]  # the server, a released checkpoint, a spy on training
 
@@ -178,6 +179,7 @@ import lenet_utils.loop as loop
 import lenet_utils.room as room
 from lenet_utils import DataSplits, TrainConfig
 from lenet_utils.cli import main
+from lenet_utils.errors import CacheError
 
 def dataset(n):
     return TensorDataset(torch.randn(n, 1, 28, 28), torch.arange(n) % 10)
@@ -329,4 +331,12 @@ def test_a_file_the_sums_do_not_list_is_refused(tmp_path, lab):
     members = [("checkpoints/lenet-a.pt", b"a"), ("checkpoints/lenet-b.pt", b"b")]
     with pytest.raises(room.BundleError, match=r"holds checkpoints/lenet-b.pt, which its SHA256SUMS does not list"):
         room.install_bundle(craft(tmp_path / "b.tar.gz", members, sums_of(members[:1])))
+    assert installed_files(tmp_path / "lab") == []
+
+
+def test_a_folder_where_a_file_would_go_stops_the_install_before_anything_is_installed(tmp_path, lab):
+    members = [("checkpoints/lenet-a.pt", b"a"), ("checkpoints/lenet-b.pt", b"b")]
+    (lab / "checkpoints" / "lenet-b.pt").mkdir(parents=True)
+    with pytest.raises(CacheError, match=r"lenet-b.pt is a folder, so nothing was installed; move it away first\.$"):
+        room.install_bundle(craft(tmp_path / "b.tar.gz", members, sums_of(members)))
     assert installed_files(tmp_path / "lab") == []
