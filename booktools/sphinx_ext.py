@@ -31,6 +31,7 @@ from pybtex.plugin import register_plugin
 from pybtex.richtext import Text
 from pybtex.style.formatting.unsrt import Style as UnsrtStyle
 from pybtex.style.labels import BaseLabelStyle
+from pybtex.style.sorting import BaseSortingStyle
 from pybtex.style.template import node
 from sphinx.application import Sphinx
 from sphinx.errors import ConfigError
@@ -177,10 +178,19 @@ class AuthorYearLabels(BaseLabelStyle):
         return ["{}, {}".format(*bibliography.authors_year(entry.key)) for entry in entries]
 
 
-class AuthorYearStyle(UnsrtStyle):
-    """pybtex's unsrt entries, sorted by author and year, labelled as they are cited."""
+class AuthorYearSorting(BaseSortingStyle):
+    """The bibliography in the order of its labels: by first author, then year and letter."""
 
-    default_sorting_style = "author_year_title"
+    def sort(self, entries):
+        entries = list(entries)
+        bibliography = Bibliography.of({entry.key: entry for entry in entries})
+        return sorted(entries, key=lambda entry: [part.lower() for part in bibliography.authors_year(entry.key)])
+
+
+class AuthorYearStyle(UnsrtStyle):
+    """pybtex's unsrt entries, sorted and labelled as they are cited."""
+
+    default_sorting_style = AuthorYearSorting
     default_label_style = AuthorYearLabels
 
 
