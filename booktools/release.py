@@ -119,8 +119,8 @@ def write_bundle(file: Path, data_dir: str | None = None) -> list[str]:
     return sums.splitlines()
 
 
-def write_release_assets(paths: list[Path], out: Path, digests: Path) -> int:
-    """Copy the verified checkpoints `paths` into `out` and record their digests in `digests`; total bytes."""
+def write_release_assets(out: Path, digests: Path, data_dir: str | None = None) -> list[Path]:
+    """Copy the book's verified checkpoints into `out` and record their digests in `digests`; the copies."""
     try:
         is_folder = stat.S_ISDIR(out.lstat().st_mode)  # not a link to one: the checkpoints go where it says
     except FileNotFoundError:
@@ -129,15 +129,16 @@ def write_release_assets(paths: list[Path], out: Path, digests: Path) -> int:
         is_folder = False
     if not is_folder:
         raise ReleaseError(f"{out} is not a folder to copy the checkpoints into; name a new or existing one.")
+    check_target(digests, _is_digests, "digests file")  # before copying anything
     released = {}
-    for path in paths:
+    for path in cached_checkpoints(data_dir, "make the reference run (make notebooks, from an empty cache) first."):
         data = path.read_bytes()
         unseal(data, path)  # only a checkpoint that verifies may be released
         write_output(out / path.name, data, _is_checkpoint, "checkpoint")
         released[path.name] = {"sha256": sha256_hex(data), "bytes": len(data)}
     text = json.dumps(released, indent=2, sort_keys=True) + "\n"
     write_output(digests, text.encode(), _is_digests, "digests file")
-    return sum(entry["bytes"] for entry in released.values())
+    return [out / name for name in released]
 
 
 def _bundle(args: argparse.Namespace) -> None:
@@ -149,11 +150,11 @@ def _bundle(args: argparse.Namespace) -> None:
 
 def _release_assets(args: argparse.Namespace) -> None:
     """`release-assets`: copy the book's checkpoints into OUT and record their digests."""
-    paths = cached_checkpoints(args.data_dir, "make the reference run (make notebooks, from an empty cache) first.")
-    total = write_release_assets(paths, args.out, args.digests)
-    for path in paths:
-        print(f"{args.out / path.name}: {path.stat().st_size:,} bytes")
-    print(f"{len(paths)} checkpoints, {total:,} bytes in all; their digests are in {args.digests}.")
+    copies = write_release_assets(args.out, args.digests, args.data_dir)
+    sizes = [path.stat().st_size for path in copies]
+    for path, size in zip(copies, sizes, strict=True):
+        print(f"{path}: {size:,} bytes")
+    print(f"{len(copies)} checkpoints, {sum(sizes):,} bytes in all; their digests are in {args.digests}.")
     print("upload every file of that folder to the release of the tag the install cells name.")
 
 
