@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import numpy as np
 import torch
 from sklearn.metrics import confusion_matrix
 
-from ..data import CLASS_NAMES
+from ..data import CLASS_NAMES, load_split
 from . import Unreadable, choice, count, exercise, matches, number, parts
 
 UPPER_BODY = ("T-shirt/top", "Pullover", "Coat", "Shirt")
@@ -30,6 +31,20 @@ def _array(values: Any) -> np.ndarray:
     return np.asarray(values.detach().cpu() if isinstance(values, torch.Tensor) else values, dtype=float)
 
 
+@cache
+def _test_labels() -> np.ndarray:
+    """The official test labels (loaded once; tests replace this with their own labels)."""
+    return load_split("test")[1].numpy()
+
+
+def _test_set_labels(values: Any) -> np.ndarray:
+    """`values` as class indices, refused (Unreadable) unless they are the test set's labels, in order."""
+    labels = _classes(values, "test_labels")
+    if not np.array_equal(labels, _test_labels()):
+        raise Unreadable(f"test_labels should be the labels of the {len(_test_labels()):,} test images, in order")
+    return labels
+
+
 def _classes(values: Any, what: str) -> np.ndarray:
     """A 1-D array of class indices 0-9 (tensor, array or list); Unreadable naming `what` otherwise."""
     array = _array(values)
@@ -44,7 +59,7 @@ def check_4_2(answer: Any) -> str | None:
     wanted = "(cm_by_column, test_labels, test_pred), so that the check can recount your matrix from them"
     matrix, labels, predicted = parts(answer, 3, wanted)
     matrix = _array(matrix)
-    labels, predicted = _classes(labels, "test_labels"), _classes(predicted, "test_pred")
+    labels, predicted = _test_set_labels(labels), _classes(predicted, "test_pred")
     if matrix.shape != (10, 10) or len(labels) != len(predicted):
         return "pass the 10 × 10 matrix, then the true labels and the predictions of the same test images"
     if (labels == predicted).all():
@@ -72,7 +87,7 @@ def check_4_3(answer: Any) -> str | None:
     """(indices of the 16 most confident mistakes, test probabilities N × 10, test labels N)."""
     picked, probs, labels = parts(answer, 3, "three things: (confident, test_probs, test_labels)")
     picked = [count(i) for i in torch.as_tensor(picked).cpu().flatten()]
-    probs, labels = torch.from_numpy(_array(probs)), torch.from_numpy(_classes(labels, "test_labels"))
+    probs, labels = torch.from_numpy(_array(probs)), torch.from_numpy(_test_set_labels(labels))
     if probs.dim() != 2 or probs.shape != (len(labels), len(CLASS_NAMES)):
         return "test_probs should hold one row of 10 probabilities per test image, test_labels one label per image"
     sums_to_one = torch.allclose(probs.sum(1), torch.ones_like(probs[:, 0]))

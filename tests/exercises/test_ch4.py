@@ -9,18 +9,20 @@ import torch
 from sklearn.metrics import confusion_matrix
 
 from lenet_utils import CLASS_NAMES
+from lenet_utils.exercises import ch4
 
 from . import assert_rejected, assert_right
 from .conftest import NONSENSE
 
 
-@pytest.fixture(scope="module")
-def predictions() -> tuple[torch.Tensor, torch.Tensor]:
-    """Softmax-like probabilities of 200 made-up test images and their labels, about 70 % right."""
+@pytest.fixture
+def predictions(monkeypatch: pytest.MonkeyPatch) -> tuple[torch.Tensor, torch.Tensor]:
+    """Softmax-like probabilities of a made-up test set of 200 images and its labels, about 70 % right."""
     generator = torch.Generator().manual_seed(0)
     labels = torch.arange(200) % 10
     logits = torch.randn(200, 10, generator=generator)
     logits[torch.arange(200), labels] += 1.5
+    monkeypatch.setattr(ch4, "_test_labels", lambda: labels.numpy())
     return logits.softmax(dim=1), labels
 
 
@@ -74,7 +76,9 @@ WRONG_4_2 = {
     "the bare matrix": (lambda y, p: confusion_matrix(y, p, normalize="pred"), "so that the check can recount"),
     "the bare identity": (lambda y, p: np.eye(10), "so that the check can recount"),
     "NaN": (lambda y, p: (np.full((10, 10), np.nan), y, p), "NaN"),
-    "labels of another length": (lambda y, p: (np.eye(10), y[:100], p), "the same test images"),
+    "labels of another length": (lambda y, p: (np.eye(10), y[:100], p), "the labels of the 200 test images"),
+    "predictions of another length": (lambda y, p: (np.eye(10), y, p[:100]), "the same test images"),
+    "made-up labels": (lambda y, p: (np.eye(10), p, p), "the labels of the 200 test images, in order"),
     "labels out of range": (lambda y, p: (np.eye(10), y + 10, p), "class index (0 to 9)"),
     "probabilities for predictions": (lambda y, p: (np.eye(10), y, torch.rand(200, 10)), "class index"),
 }
@@ -116,7 +120,9 @@ WRONG_4_3 = {
     "indices past the end": (lambda m, pr, y: (torch.arange(1_000, 1_016), pr, y), "16 different"),
     "uniform probabilities": (lambda m, pr, y: (m[:16], torch.full((200, 10), 0.1), y), "same confidence"),
     "logits": (lambda m, pr, y: (m[:16], pr.log(), y), "apply softmax"),
-    "labels of another length": (lambda m, pr, y: (m[:16], pr, y[:100]), "one label per image"),
+    "labels of another length": (lambda m, pr, y: (m[:16], pr, y[:100]), "the labels of the 200 test images"),
+    "made-up labels": (lambda m, pr, y: (m[:16], pr, pr.argmax(1).roll(1)), "the labels of the 200 test images"),
+    "probabilities of other images": (lambda m, pr, y: (m[:16], pr[:100], y), "one row of 10 probabilities"),
     "fractional indices": (lambda m, pr, y: (m[:16] + 0.5, pr, y), "not a whole number"),
     "two parts": (lambda m, pr, y: (m[:16], pr), "three things"),
 }
