@@ -156,3 +156,21 @@ def test_bundling_before_preparing_says_what_to_run(book, idx_dir, tmp_path, cap
     assert main(["bundle", str(tmp_path / "room.tar.gz"), "--data-dir", str(idx_dir)]) == 1
     assert one_error_line(capsys).endswith("is missing; run `python -m lenet_utils prepare` (make room) first.\n")
     assert not (tmp_path / "room.tar.gz").exists()
+
+
+@pytest.mark.parametrize(
+    ("error", "status", "message"),
+    [
+        (KeyboardInterrupt, 130, "error: interrupted before bundle finished; no file is half written.\n"),
+        (MemoryError, 1, "error: ran out of memory; close other programs and run bundle again.\n"),
+    ],
+)
+def test_ctrl_c_or_too_little_memory_while_bundling_is_one_line_about_bundling(
+    monkeypatch, capsys, error, status, message
+):
+    def write_bundle(*args):
+        raise error
+
+    monkeypatch.setattr(release, "write_bundle", write_bundle)
+    assert main(["bundle", "room.tar.gz"]) == status
+    assert capsys.readouterr().err == message
