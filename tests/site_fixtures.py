@@ -115,14 +115,16 @@ def site_file_for_url(url: str) -> tuple[Path, str]:
 def open_in_mode(driver, url: str, mode: str) -> None:
     """Open a page in the theme's "light" or "dark" colour mode, as a reader who chose it would see it.
 
-    The theme reads the reader's choice from localStorage before it draws the page, so the choice is
-    stored on the site's origin first and the page is then loaded again.
+    The theme reads the reader's choice from localStorage before it draws the page, so where the page
+    does not show that mode already, the choice is stored on the site's origin and the page loaded again.
     """
+    shown = "return document.documentElement.dataset.theme"
     driver.get(url)
-    driver.execute_script("for (const key of ['mode', 'theme']) { localStorage.setItem(key, arguments[0]); }", mode)
-    driver.get(url)
+    if driver.execute_script(shown) != mode:
+        driver.execute_script("for (const key of ['mode', 'theme']) { localStorage.setItem(key, arguments[0]); }", mode)
+        driver.get(url)
     wait_for_page(driver)
-    theme = driver.execute_script("return document.documentElement.dataset.theme")
+    theme = driver.execute_script(shown)
     assert theme == mode, f"{url}: asked for {mode} mode, the page shows {theme!r}"
 
 

@@ -119,15 +119,15 @@ def describe(items: list[dict]) -> str:
     return "\n".join(f"  [{i['impact']}] {i['rule']}: {i['help']} at {i['target']}: {i['html']}" for i in items)
 
 
-@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("docname", PAGES, ids=page_id)
+@pytest.mark.parametrize("mode", MODES)  # every page in one mode, then in the other: the mode changes twice
 def test_book_content_has_no_axe_violations(audit, docname, mode):
     content = audit(docname, mode)["content"]
     assert not content, f"{docname} ({mode} mode): accessibility violations in the book's content:\n{describe(content)}"
 
 
-@pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("docname", PAGES, ids=page_id)
+@pytest.mark.parametrize("mode", MODES)  # every page in one mode, then in the other: the mode changes twice
 def test_theme_has_no_serious_axe_violations(audit, docname, mode):
     chrome = audit(docname, mode)["chrome"]
     assert not chrome, (
