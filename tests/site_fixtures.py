@@ -26,7 +26,6 @@ from booktools.chapters import chapters
 
 SITE_DIR = REPO_ROOT / "_build" / "html"
 EXECUTED_DIR = REPO_ROOT / "_build" / "jupyter_execute"
-SCREENSHOT_DIR = REPO_ROOT / "_build" / "screenshots"
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMEDRIVER = Path("/usr/bin/chromedriver")
 WINDOW = (1280, 1024)  # a laptop's browser window; the width at which the content's tables must fit
@@ -66,7 +65,7 @@ def chapter_pages() -> tuple[str, ...]:
 
 
 def page_id(docname: str) -> str:
-    """A file-name-safe name of a page, used for test ids and screenshots (``book-01_data``)."""
+    """A file-name-safe name of a page, used for test ids and screenshot names (``book-01_data``)."""
     return docname.replace("/", "-")
 
 

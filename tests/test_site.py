@@ -7,7 +7,7 @@ site's own MathJax, every image loaded from a file of the site, every in-site li
 #fragment) resolves, no unresolved glue, the tables of the prose and the display formulas fit a
 1280 px window's text column, a Colab button on every chapter pointing at that chapter's Colab edition
 (which the build writes into editions/ and the workflow pushes as the branch colab), and a working
-search. (Screenshots of every page, light and dark, come from tests/test_site_accessibility.py.)
+search. (tests/test_site_accessibility.py takes screenshots of every page, light and dark, on request.)
 
 Cheap checks that need no browser come first: every page was built, and every {glue} reference in
 the sources has a value, and every figure given alt text in a notebook was rendered on its page.
