@@ -49,6 +49,9 @@ from lenet_utils.book import NOTE_PREFIX
 STEMS = [chapter.stem for chapter in chapters()]  # in the book's order
 # Read at import time, before conftest.py's module fixture swaps in a temporary cache for the unit tests.
 SHARED_CACHE = os.environ.get("LENET_CACHE") or str(REPO_ROOT / ".cache")
+# LENET_COLAB_ALONE=1: each chapter gets an empty cache of its own, as each Colab notebook is its own machine
+# (the teaching page's class-mode times); otherwise the chapters share SHARED_CACHE, in book order.
+ALONE = os.environ.get("LENET_COLAB_ALONE") == "1"
 TIMEOUT = 1800
 COLAB_ENV = os.environ.get("LENET_COLAB_ENV")  # set by scripts/colab_env.sh
 CHECKED = "nbval-check-output"
@@ -103,7 +106,7 @@ class _RunTimes:
     def pytest_terminal_summary(self, terminalreporter) -> None:
         terminalreporter.section("the Colab edition, each chapter alone in an empty folder")
         terminalreporter.write_line(f"kernel: {COLAB_ENV or sys.executable}")
-        terminalreporter.write_line(f"LENET_CACHE={SHARED_CACHE}")
+        terminalreporter.write_line("LENET_CACHE: an empty one per chapter" if ALONE else f"LENET_CACHE={SHARED_CACHE}")
         for name, seconds in self.seconds.items():
             terminalreporter.write_line(f"{name}: {seconds:.1f} s, {len(self.notes[name])} notes")
             for note in self.notes[name]:
@@ -170,7 +173,7 @@ def colab_run(request, editions: Path, tmp_path_factory: pytest.TempPathFactory,
     with pytest.MonkeyPatch.context() as patch:
         if COLAB_ENV:  # the kernel of scripts/colab_env.sh's environment, found through its own share/jupyter
             patch.setenv("JUPYTER_PATH", str(Path(COLAB_ENV) / "share" / "jupyter"))
-        patch.setenv("LENET_CACHE", SHARED_CACHE)
+        patch.setenv("LENET_CACHE", str(tmp_path_factory.mktemp(f"cache-{request.param}")) if ALONE else SHARED_CACHE)
         for name in ("PYTHONPATH", "MPLBACKEND"):  # Colab sets neither; MPLBACKEND=Agg would also hide figures
             patch.delenv(name, raising=False)
         patch.chdir(workdir)
