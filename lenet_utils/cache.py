@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from dataclasses import asdict, fields
+from dataclasses import asdict
 from pathlib import Path
 
 import torch
@@ -117,7 +117,7 @@ def _load_trained(config: TrainConfig, path: Path, device: torch.device, show_lo
     saved = payload.get("config")
     if not isinstance(saved, dict):
         raise CheckpointMismatchError(f"{path} records no training configuration; delete it and train again.")
-    differs = _config_differences(config, saved)
+    differs = config.differences(saved)
     if differs:
         raise CheckpointMismatchError(
             f"{path} was trained with another configuration (differs in {', '.join(differs)}); "
@@ -137,12 +137,3 @@ def _load_trained(config: TrainConfig, path: Path, device: torch.device, show_lo
         for epoch in range(history.epochs):
             print(history.epoch_line(epoch))
     return TrainResult(model.to(device), history, how)
-
-
-def _config_differences(config: TrainConfig, saved: dict) -> list[str]:
-    """Fields that a checkpoint's recorded `saved` config sets otherwise (fields added since: their defaults)."""
-
-    def plain(value: object) -> object:
-        return list(value) if isinstance(value, tuple) else value
-
-    return [f.name for f in fields(config) if plain(saved.get(f.name, f.default)) != plain(getattr(config, f.name))]

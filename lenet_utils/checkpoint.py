@@ -195,7 +195,7 @@ def _malformed(payload: dict) -> str | None:
         return "state_dict"
     if payload.get("architecture") != _describe(state_dict):
         return "architecture"
-    if payload.get("layers") is not None and not _is_pairs(payload["layers"], str):
+    if not _is_pairs(payload.get("layers"), str):
         return "layers"
     if not all(torch.isfinite(t).all() for t in state_dict.values() if t.is_floating_point()):
         return "state_dict (weights that are not finite)"
@@ -219,10 +219,9 @@ def load_checkpoint(path: str | os.PathLike, model: nn.Module, map_location: str
         raise CheckpointMismatchError(
             f"{path} has a missing or malformed {bad} entry (edited or damaged); delete it and train again."
         )
-    saved_layers = payload.get("layers")  # absent from checkpoints written before layers were recorded
-    if payload["architecture"] != architecture(model) or saved_layers not in (None, layers(model)):
-        saved = {name for name, _ in payload["architecture"] + (saved_layers or [])}
-        current = {name for name, _ in architecture(model) + (layers(model) if saved_layers else [])}
+    if payload["architecture"] != architecture(model) or payload["layers"] != layers(model):
+        saved = {name for name, _ in payload["architecture"] + payload["layers"]}
+        current = {name for name, _ in architecture(model) + layers(model)}
         differs = sorted(saved ^ current) or ["tensor shapes"]
         raise CheckpointMismatchError(
             f"{path} holds a different architecture (differs in {', '.join(differs[:4])}); "

@@ -110,29 +110,26 @@ def _add_data_and_device(p: argparse.ArgumentParser) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the command line; return the exit status (130 after Ctrl-C, as shells expect)."""
-    with sigterm_as_interrupt():  # a stop by the system (timeout, CI cancel) cleans up and reports like Ctrl-C
-        return _main(argv)
-
-
-def _main(argv: list[str] | None) -> int:
-    """Run the command line as main() does, with SIGTERM raising like Ctrl-C."""
     parser = build_parser()
     args = parser.parse_args(argv)
-    try:
-        return args.run(parser, args)
-    except LenetError as exc:
-        return _fail(str(exc), 1)
-    except KeyboardInterrupt:
-        if args.command == "prepare":
-            return _fail("interrupted; the models finished so far are in the cache, run it again for the rest.", 130)
-        return _fail("interrupted before the test accuracy was measured; run it again for one.", 130)
-    except (MemoryError, torch.cuda.OutOfMemoryError):
-        if args.command == "prepare":
-            return _fail("ran out of memory; close other programs, or pass --device cpu, and run it again.", 1)
-        return _fail(f"ran out of memory with batches of {args.batch_size}; pass a smaller --batch-size.", 1)
-    except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as other command-line tools do
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the flush at exit cannot fail again
-        return 141  # 128 + SIGPIPE, what a shell reports for a tool stopped by a closed pipe
+    with sigterm_as_interrupt():  # a stop by the system (timeout, CI cancel) cleans up and reports like Ctrl-C
+        try:
+            return args.run(parser, args)
+        except LenetError as exc:
+            return _fail(str(exc), 1)
+        except KeyboardInterrupt:
+            if args.command == "prepare":
+                return _fail(
+                    "interrupted; the models finished so far are in the cache, run it again for the rest.", 130
+                )
+            return _fail("interrupted before the test accuracy was measured; run it again for one.", 130)
+        except (MemoryError, torch.cuda.OutOfMemoryError):
+            if args.command == "prepare":
+                return _fail("ran out of memory; close other programs, or pass --device cpu, and run it again.", 1)
+            return _fail(f"ran out of memory with batches of {args.batch_size}; pass a smaller --batch-size.", 1)
+        except BrokenPipeError:  # the reader went away (`| head`): stop quietly, as other command-line tools do
+            os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the flush at exit cannot fail again
+            return 141  # 128 + SIGPIPE, what a shell reports for a tool stopped by a closed pipe
 
 
 def _fail(message: str, status: int) -> int:

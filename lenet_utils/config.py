@@ -47,16 +47,21 @@ class TrainConfig:
         """Build the untrained network this configuration describes."""
         return build_lenet(self.activation, self.act_after_conv2, self.pool, self.batch_norm, self.dropout, self.widths)
 
-    def changed_fields(self) -> dict:
-        """The fields that differ from their defaults, so a new option leaves older checkpoints valid."""
-        return {f.name: getattr(self, f.name) for f in fields(self) if getattr(self, f.name) != f.default}
-
     def key(self, data: DataSplits) -> str:
-        """Short stable hash of the non-default fields and the data split, used to name its checkpoint."""
-        changed = {name: list(v) if isinstance(v, tuple) else v for name, v in self.changed_fields().items()}
+        """Short hash of the split and the non-default fields (a new option keeps old keys), naming the checkpoint."""
+        changed = {f.name: _plain(value) for f in fields(self) if (value := getattr(self, f.name)) != f.default}
         text = json.dumps({"config": changed, "data": data.fingerprint()}, sort_keys=True)
         return hashlib.sha256(text.encode()).hexdigest()[:12]
 
     def checkpoint_path(self, data: DataSplits, directory: Path | None = None) -> Path:
         """Where this configuration's model, trained on `data`, is cached."""
         return (directory or cache_dir() / "checkpoints") / f"lenet-{self.activation}-{self.key(data)}.pt"
+
+    def differences(self, saved: dict) -> list[str]:
+        """The fields that a checkpoint's recorded configuration `saved` sets otherwise (new fields: defaults)."""
+        return [f.name for f in fields(self) if _plain(saved.get(f.name, f.default)) != _plain(getattr(self, f.name))]
+
+
+def _plain(value: object) -> object:
+    """`value` as JSON and a loaded checkpoint hold it: a tuple becomes a list."""
+    return list(value) if isinstance(value, tuple) else value

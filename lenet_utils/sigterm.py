@@ -9,23 +9,18 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-
-class Terminated(KeyboardInterrupt):
-    """SIGTERM arrived; raised like Ctrl-C so that every cleanup on the way out runs."""
-
-
 _received: list[bool] = []  # non-empty once SIGTERM arrived inside the outermost sigterm_as_interrupt()
 
 
-def _raise_terminated(signum: int, frame: object) -> None:
-    """Signal handler: note the stop and raise it in the code that is running."""
+def _raise_interrupt(signum: int, frame: object) -> None:
+    """Signal handler: note the stop and raise it as Ctrl-C would, so that every cleanup on the way out runs."""
     _received.append(True)
-    raise Terminated
+    raise KeyboardInterrupt
 
 
 @contextmanager
 def sigterm_as_interrupt() -> Iterator[None]:
-    """Inside, SIGTERM raises Terminated instead of ending the process at once; on the way out the process ends.
+    """Inside, SIGTERM raises KeyboardInterrupt instead of ending the process at once; on the way out the process ends.
 
     The default action of SIGTERM ends Python without running `finally` blocks, which leaves temporary files
     behind. Nested uses, other threads and programs that handle SIGTERM themselves (a Jupyter kernel may) are
@@ -35,7 +30,7 @@ def sigterm_as_interrupt() -> Iterator[None]:
         yield
         return
     _received.clear()
-    signal.signal(signal.SIGTERM, _raise_terminated)
+    signal.signal(signal.SIGTERM, _raise_interrupt)
     try:
         yield
     finally:

@@ -43,11 +43,6 @@ def save_sealed(content: object, path: Path) -> Path:
     return path
 
 
-def write_checkpoint_without_layers(path: Path, model: torch.nn.Module) -> Path:
-    """Write `model` as checkpoints were written before the layer types were recorded."""
-    return save_sealed({"format": 1, "architecture": architecture(model), "state_dict": model.state_dict()}, path)
-
-
 def assert_same_weights(a: dict, b: dict) -> None:
     assert a.keys() == b.keys()
     for name in a:
@@ -105,13 +100,6 @@ def test_saving_over_a_checkpoint_replaces_it(saved):
     target = fresh()
     load_checkpoint(saved, target)
     assert_same_weights(target.state_dict(), other.state_dict())
-
-
-def test_checkpoints_written_before_layers_were_recorded_still_load(tmp_path, model):
-    path = write_checkpoint_without_layers(tmp_path / "old.pt", model)
-    target = fresh()
-    load_checkpoint(path, target)
-    assert_same_weights(target.state_dict(), model.state_dict())
 
 
 # --------------------------------------------------------------------------- another architecture
@@ -246,6 +234,7 @@ ALMOST_RIGHT = {
         lambda m: _payload(m, state_dict={k: v for k, v in m.state_dict().items() if k != "fc2.bias"}),
         "architecture",
     ),
+    "no layers": (lambda m: _payload(m, layers=...), "layers"),
     "layers an int": (lambda m: _payload(m, layers=3), "layers"),
     "a layer type not a string": (lambda m: _payload(m, layers=[["conv1", 1]]), "layers"),
     "a layer name not a string": (lambda m: _payload(m, layers=[[1, "Conv2d"]]), "layers"),
@@ -328,10 +317,9 @@ def test_a_damaged_pickle_in_a_sound_archive_is_called_damaged(tmp_path, saved):
     assert str(excinfo.value) == f"{damaged} is damaged or incomplete; delete it and train again."
 
 
-def test_an_old_checkpoint_of_other_shapes_is_refused_naming_the_shapes(tmp_path, model):
-    path = write_checkpoint_without_layers(tmp_path / "old.pt", model)
+def test_a_checkpoint_of_other_shapes_is_refused_naming_the_shapes(saved):
     with pytest.raises(CheckpointMismatchError, match=r"\(differs in tensor shapes\)"):
-        load_checkpoint(path, fresh(widths=(6, 16, 120, 100)))
+        load_checkpoint(saved, fresh(widths=(6, 16, 120, 100)))
 
 
 def test_checkpoints_load_with_weights_only_set_explicitly(saved, monkeypatch):
