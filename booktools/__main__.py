@@ -101,10 +101,8 @@ def main(argv: list[str] | None = None) -> int:
         if not (root / "_toc.yml").is_file():
             raise RenderError(f"no _toc.yml in {args.book}; give the book's root folder with --book")
         if args.command == "scan":
-            found = problems(chapters(root))
-            if found:
-                print(f"booktools: error: {found[0]} ({len(found)} in all; run `make notebooks`)", file=sys.stderr)
-                return 1
+            if found := problems(chapters(root)):
+                raise RenderError(found)
             return 0
         if args.command == "requirement":
             print(requirement(args.notebook, args.repository, root))

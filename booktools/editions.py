@@ -28,7 +28,7 @@ from pathlib import Path
 import nbformat
 from nbformat.v4 import new_code_cell, new_markdown_cell, new_notebook
 
-from .chapters import Chapter, chapters
+from .chapters import Chapter
 from .glue import is_glue_record
 from .install import is_install_cell, rewrite_install
 from .myst import Book, ChapterRenderer, Fold, RenderError, fence, read_notebook
@@ -234,12 +234,10 @@ def answers_edition(book: Book, path: Path) -> Result:
 
 def render(root: Path, names: list[str]) -> dict[str, dict[str, Result]]:
     """Every chapter of the book at `root` in each edition of `names`, by edition and file name."""
-    found = chapters(root)
-    if not found:
-        raise RenderError(f"{root / '_toc.yml'} lists no chapter notebooks in a numbered part")
-    book = Book.load(root, found)
+    book = Book.load(root)
     results = {
-        name: {chapter.path.name: chapter_edition(book, chapter, EDITIONS[name]) for chapter in found} for name in names
+        name: {chapter.path.name: chapter_edition(book, chapter, EDITIONS[name]) for chapter in book.chapters}
+        for name in names
     }
     if "key" in results and (root / ANSWERS).is_file():
         results["key"]["discussion.ipynb"] = answers_edition(book, root / ANSWERS)

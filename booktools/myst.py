@@ -29,7 +29,7 @@ from myst_parser.config.main import MdParserConfig
 from myst_parser.parsers.mdit import create_md_parser
 
 from .bibliography import Bibliography
-from .chapters import Chapter
+from .chapters import Chapter, chapters
 from .glue import format_plain, glued_values
 from .timings import substitutions
 
@@ -84,6 +84,7 @@ class Book:
     root: Path
     parser: MarkdownIt
     bibliography: Bibliography
+    chapters: list[Chapter]
     substitutions: dict[str, str] = field(default_factory=dict)  # `{{ name }}` -> its text
     glue: dict[str, dict[str, dict]] = field(default_factory=dict)  # notebook name -> key -> MIME bundle
     labels: dict[str, str] = field(default_factory=dict)  # exercise or figure label -> "Exercise 2.1", "Fig. 2.3"
@@ -91,14 +92,17 @@ class Book:
     pending: list[tuple[str, str, str]] = field(default_factory=list)  # (role, label, explicit text)
 
     @classmethod
-    def load(cls, root: Path, chapters: list[Chapter]) -> Book:
-        """The book at `root` with the glued values of its executed `chapters`."""
+    def load(cls, root: Path) -> Book:
+        """The book at `root` with the glued values of its executed chapters, which `_toc.yml` must list."""
+        found = chapters(root)
+        if not found:
+            raise RenderError(f"{root / '_toc.yml'} lists no chapter notebooks in a numbered part")
         config = load_yaml(root / "_config.yml")
         extensions = config.get("parse", {}).get("myst_enable_extensions", ["colon_fence"])
         parser = create_md_parser(MdParserConfig(enable_extensions=set(extensions)), RendererHTML)
         bibliography = Bibliography([root / name for name in config.get("bibtex_bibfiles", [])])
-        book = cls(root, parser, bibliography, substitutions(root / "book" / "_timings.json", root))
-        for chapter in chapters:
+        book = cls(root, parser, bibliography, found, substitutions(root / "book" / "_timings.json", root))
+        for chapter in found:
             book.glue[chapter.path.name] = glued_values(read_notebook(chapter.path))
         return book
 

@@ -21,6 +21,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from unittest import mock
 
 import nbformat
 import torch
@@ -57,21 +58,13 @@ def machine() -> str:
 @contextmanager
 def environment(**values: str | None) -> Iterator[None]:
     """Set (None: remove) environment variables for the kernels started inside; restore them afterwards."""
-    saved = {name: os.environ.get(name) for name in values}
-    try:
-        _update_environment(values)
+    with mock.patch.dict(os.environ):
+        for name, value in values.items():
+            if value is None:
+                os.environ.pop(name, None)
+            else:
+                os.environ[name] = value
         yield
-    finally:
-        _update_environment(saved)
-
-
-def _update_environment(values: dict[str, str | None]) -> None:
-    """Set each variable of `values` to its value, or remove it where the value is None."""
-    for name, value in values.items():
-        if value is None:
-            os.environ.pop(name, None)
-        else:
-            os.environ[name] = value
 
 
 def execute(path: Path, *, strict: bool) -> tuple[nbformat.NotebookNode, float]:

@@ -11,16 +11,12 @@ from pathlib import Path
 import nbformat
 from markdown_it.token import Token
 
-from .chapters import Chapter, chapters
+from .chapters import Chapter
+from .editions import FOLDS
 from .myst import Book, ChapterRenderer, RenderError, load_yaml, read_notebook
 
 TEACHING = Path("book") / "teaching.md"
 DECK = Path(__file__).parent / "slides" / "deck.yml"  # the deck's plan, and the one list of in-class exercises
-
-
-def drop(title: str, lines: list[str]) -> list[str]:
-    """A folded solution, as the session shows it: not at all."""
-    return []
 
 
 @dataclass
@@ -28,7 +24,6 @@ class Session:
     """The book's cells by nbformat id, its exercises by number and the teaching page, as plain markdown."""
 
     book: Book
-    chapters: list[Chapter]
     text: dict[str, str] = field(default_factory=dict)  # markdown cell id -> its markdown
     code: dict[str, nbformat.NotebookNode] = field(default_factory=dict)  # code cell id -> the cell
     captions: dict[str, str] = field(default_factory=dict)  # figure cell id -> "**Fig. 2.3** ..."
@@ -40,14 +35,11 @@ class Session:
     @classmethod
     def load(cls, root: Path) -> Session:
         """Render every chapter and the teaching page of the book at `root`, references resolved."""
-        found = chapters(root)
-        if not found:
-            raise RenderError(f"{root / '_toc.yml'} lists no chapter notebooks in a numbered part")
-        session = cls(Book.load(root, found), found)
+        session = cls(Book.load(root))
         for rule in ("math_inline", "math_block", "math_block_label", "amsmath"):
             session.book.parser.add_render_rule(rule, math)
-        for chapter in found:
-            renderer, heading = ChapterRenderer(session.book, chapter, drop), ""
+        for chapter in session.book.chapters:
+            renderer, heading = ChapterRenderer(session.book, chapter, FOLDS["drop"]), ""
             for index, cell in enumerate(read_notebook(chapter.path).cells):
                 renderer.cell, asked = index, renderer.exercises
                 if cell.cell_type == "code":
@@ -65,7 +57,7 @@ class Session:
                 session.headings[cell.id] = found[0] if text.startswith("#") else heading
                 session.titles.setdefault(chapter.number, found[0] if found else "")
                 heading = found[-1] if found else heading
-        teaching = ChapterRenderer(session.book, Chapter(0, root / TEACHING), drop)
+        teaching = ChapterRenderer(session.book, Chapter(0, root / TEACHING), FOLDS["drop"])
         segments = teaching.markdown((root / TEACHING).read_text(encoding="utf-8"))
         session.teaching = session.book.resolve("\n".join(line for s in segments for line in s.lines), TEACHING.name)
         for cell_id, text in session.text.items():

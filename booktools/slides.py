@@ -23,16 +23,17 @@ import jinja2
 import nbformat
 
 from booktools.chapters import ROOT
+from booktools.editions import NBVAL_COMMENT
+from booktools.glue import is_glue_record
 from booktools.myst import RenderError, load_yaml
 from booktools.session import DECK, Session
+from booktools.sphinx_ext import fixed
 
 SITE = ROOT / "_build" / "html"
 TEMPLATES = Path(__file__).parent / "slides"
 REVEAL_PACKAGE = ROOT / "node_modules" / "reveal.js"
 REVEAL_FILES = ("dist/reveal.js", "dist/reveal.css", "dist/theme/white.css", "dist/plugin/notes.js", "LICENSE")
 MATHJAX = Path("_static") / "mathjax" / "tex-mml-chtml.js"  # where the site's Sphinx extension puts it
-NBVAL_COMMENT = re.compile(r"^# NBVAL_\w+[ \t]*\n?", re.M)
-EMPTY_HEADER = re.compile(r"<th>\s*</th>")  # pandas' empty corner cell heads nothing (axe: empty-table-header)
 
 
 @dataclass(frozen=True)
@@ -52,7 +53,7 @@ def outputs(session: Session, cell: nbformat.NotebookNode) -> tuple[str, str]:
         data = output.get("data", {})
         if output.get("output_type") == "stream" and output.get("name") == "stdout":
             parts.append(f"<pre>{html.escape(output.text)}</pre>")
-        elif any(key.startswith("application/papermill") for key in data):
+        elif is_glue_record(output):
             continue
         elif "image/png" in data:
             alt = cell.metadata.get("mystnb", {}).get("image", {}).get("alt", "").strip()
@@ -64,7 +65,7 @@ def outputs(session: Session, cell: nbformat.NotebookNode) -> tuple[str, str]:
             parts.append(f"<figcaption>{caption}</figcaption></figure>")
             kind = "figure"
         elif "text/html" in data:
-            parts.append(EMPTY_HEADER.sub("<td></td>", re.sub(r"<style.*?</style>", "", data["text/html"], flags=re.S)))
+            parts.append(fixed(re.sub(r"<style.*?</style>", "", data["text/html"], flags=re.S)))
         elif "text/plain" in data:
             parts.append(f"<pre>{html.escape(data['text/plain'])}</pre>")
     return "\n".join(parts), kind
@@ -125,7 +126,7 @@ def slides(session: Session, plan: dict, title: str) -> list[Slide]:
             deck.append(Slide(made.title, made.body, talk + notes(session, entry.get("notes", [])), made.kind))
     chapters = "".join(
         f'<li><a href="../book/{c.stem}.html">{session.inline(session.titles[c.number])}</a></li>'
-        for c in session.chapters
+        for c in session.book.chapters
     )
     closing = f"<p>{html.escape(plan['closing']['text'])}</p><ol>{chapters}</ol>"
     closing_notes = notes(session, plan["closing"].get("notes", []))

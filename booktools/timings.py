@@ -56,10 +56,16 @@ def words(path: Path) -> int:
     return sum(len(WORD.findall(cell.source)) for cell in notebook.cells if cell.cell_type == "markdown")
 
 
+def total(values: list[float | None]) -> str:
+    """The sum of durations, or MISSING unless every one was measured."""
+    return seconds(sum(values)) if values and None not in values else MISSING
+
+
 def substitutions(path: Path = TIMINGS, root: Path = ROOT) -> dict[str, str]:
     """Every quoted time by name: ``chN_cold``, ``chN_cached``, ``chN_words``, ``chN_reading``, ``room_time``, ..."""
     record = load(path)
     measured = record.get("chapters", {})
+    colab = record.get("colab", {})  # the Colab edition, each chapter alone and cold, on one thread (make colab)
     values = {}
     counted = 0
     for chapter in chapters(root):
@@ -67,32 +73,25 @@ def substitutions(path: Path = TIMINGS, root: Path = ROOT) -> dict[str, str]:
         values[f"ch{chapter.number}_words"] = f"{count:,}"
         values[f"ch{chapter.number}_reading"] = f"{round(count / READING_SPEED)} min"
         counted += count if chapter.number <= 4 else 0
-        times = measured.get(chapter.stem, {})
-        values[f"ch{chapter.number}_cold"] = seconds(times.get("cold_s"))
-        values[f"ch{chapter.number}_cached"] = seconds(times.get("cached_s"))
+        for kind in ("cold", "cached"):
+            values[f"ch{chapter.number}_{kind}"] = seconds(measured.get(chapter.stem, {}).get(f"{kind}_s"))
+        for kind in ("cold", "weights"):
+            run = colab.get(kind, {}).get(chapter.path.name, {})
+            values[f"ch{chapter.number}_colab_{kind}"] = seconds(run.get("seconds"))
     values["words_1_4"] = f"{counted:,}"
     values["reading_1_4"] = f"{round(counted / READING_SPEED)} min"
     values["reading_speed"] = str(READING_SPEED)
-    cold = [t.get("cold_s") for t in measured.values()]
-    cached = [t.get("cached_s") for t in measured.values()]
-    values["all_cold"] = seconds(sum(cold)) if cold and None not in cold else MISSING
-    values["all_cached"] = seconds(sum(cached)) if cached and None not in cached else MISSING
+    values["all_cold"] = total([times.get("cold_s") for times in measured.values()])
+    values["all_cached"] = total([times.get("cached_s") for times in measured.values()])
+    for kind in ("cold", "weights"):
+        values[f"colab_{kind}_total"] = total([run.get("seconds") for run in colab.get(kind, {}).values()])
     values["timing_machine"] = record.get("machine", MISSING)
     values["timing_date"] = record.get("date", MISSING)
     values["timing_threads"] = str(record.get("threads", MISSING))
-    colab = record.get("colab", {})  # the Colab edition, each chapter alone and cold, on one thread (make colab)
-    for kind in ("cold", "weights"):
-        runs = colab.get(kind, {})
-        for chapter in chapters(root):
-            values[f"ch{chapter.number}_colab_{kind}"] = seconds(runs.get(chapter.path.name, {}).get("seconds"))
-        total = [run.get("seconds") for run in runs.values()]
-        values[f"colab_{kind}_total"] = seconds(sum(total)) if total else MISSING
     values["colab_machine"] = colab.get("machine", MISSING)
     values["colab_date"] = colab.get("date", MISSING)
     preparation = record.get("preparation", {})
-    values["room_time"] = seconds(preparation.get("room_s"))
-    values["room_train_time"] = seconds(preparation.get("room_train_s"))
-    values["bundle_time"] = seconds(preparation.get("bundle_s"))
-    values["unbundle_time"] = seconds(preparation.get("unbundle_s"))
+    for name in ("room", "room_train", "bundle", "unbundle"):
+        values[f"{name}_time"] = seconds(preparation.get(f"{name}_s"))
     values["preparation_machine"] = preparation.get("machine", MISSING)
     return values

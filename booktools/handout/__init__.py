@@ -25,9 +25,9 @@ import jinja2
 from booktools.chapters import ROOT
 from booktools.myst import RenderError, load_yaml
 from booktools.session import Session, in_class
+from booktools.slides import SITE
 from booktools.sphinx_ext import colab_url
 
-SITE = ROOT / "_build" / "html"
 TEMPLATES = Path(__file__).parent
 CHROMIUM_PATHS = ("/usr/bin/chromium", "chromium", "chromium-browser", "google-chrome")
 RUN_TIMES = "How long each chapter takes"
@@ -53,7 +53,7 @@ def render_pages(root: Path = ROOT) -> dict[str, str]:
             "page": f"{site}book/{c.stem}.html",
             "colab": colab_url("student", c.stem, root),
         }
-        for c in session.chapters
+        for c in session.book.chapters
     ]
     exercises = []
     for number in in_class():

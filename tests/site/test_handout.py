@@ -17,7 +17,6 @@ import yaml
 from site_fixtures import REPO_ROOT, SITE_DIR
 
 from booktools import handout
-from booktools.chapters import chapters
 from booktools.myst import Book, ChapterRenderer, read_notebook
 from booktools.session import Session, in_class
 
@@ -92,14 +91,13 @@ def test_the_worksheet_asks_every_in_class_exercise_with_room_to_answer(printed,
 
 def solution_lines(root: Path) -> list[str]:
     """Every line of the chapters' written solutions, folded or between solution-start and solution-end."""
-    found = chapters(root)
-    book, lines = Book.load(root, found), []
+    book, lines = Book.load(root), []
 
     def keep(title: str, folded: list[str]) -> list[str]:
         lines.extend(folded)
         return []
 
-    for chapter in found:
+    for chapter in book.chapters:
         renderer = ChapterRenderer(book, chapter, keep)
         for index, cell in enumerate(read_notebook(chapter.path).cells):
             renderer.cell = index
