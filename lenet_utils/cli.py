@@ -22,40 +22,30 @@ from .sigterm import sigterm_as_interrupt
 from .training import train
 
 
-def _positive(kind: type) -> Callable[[str], int | float]:
-    """Argparse type that accepts only positive numbers of `kind`."""
+def _number(kind: type, name: str, low: float, high: float, bounds: str, too_large: str = "") -> Callable[[str], float]:
+    """Argparse type for a number of `kind` from `low` to `high`: it `must be {bounds}` (above `high`: `too_large`)."""
 
-    def parse(text: str) -> int | float:
+    too_large = too_large or bounds
+
+    def parse(text: str) -> float:
         value = kind(text)
-        if not 0 < value < math.inf:
-            raise argparse.ArgumentTypeError(f"must be a positive finite number, got {text}")
+        if not low <= value <= high:  # NaN too
+            raise argparse.ArgumentTypeError(f"must be {too_large if value > high else bounds}, got {text}")
         return value
 
-    parse.__name__ = f"positive {kind.__name__}"
+    parse.__name__ = name  # argparse names the type in "invalid integer seed value: '1e3'"
     return parse
 
 
-def _seed(text: str) -> int:
-    """Argparse type for a seed that Python, NumPy and PyTorch all accept (0 to 2**32 - 1)."""
-    value = int(text)
-    if not 0 <= value < 2**32:
-        raise argparse.ArgumentTypeError(f"must be between 0 and 2**32 - 1, got {text}")
-    return value
-
-
-_seed.__name__ = "integer seed"  # argparse names the type in "invalid integer seed value: '1e3'"
-
-
-def _batch_size(text: str) -> int:
-    """Argparse type for a batch size no larger than the training split, checked before the data loads."""
-    value = _positive(int)(text)
-    most = SPLIT_SIZES["train"] - DEFAULT_VAL_SIZE
-    if value > most:
-        raise argparse.ArgumentTypeError(f"must be at most {most}, the number of training images, got {text}")
-    return value
-
-
-_batch_size.__name__ = "batch size"
+POSITIVE = "a positive finite number"
+_positive_int = _number(int, "positive int", 1, math.inf, POSITIVE)
+_positive_float = _number(float, "positive float", math.ulp(0.0), sys.float_info.max, POSITIVE)
+_seed = _number(int, "integer seed", 0, 2**32 - 1, "between 0 and 2**32 - 1")
+# Checked before the data loads: no batch can be larger than the training split.
+TRAINING_IMAGES = SPLIT_SIZES["train"] - DEFAULT_VAL_SIZE
+_batch_size = _number(
+    int, "batch size", 1, TRAINING_IMAGES, POSITIVE, f"at most {TRAINING_IMAGES}, the number of training images"
+)
 
 
 def _device(text: str) -> torch.device:
@@ -85,13 +75,13 @@ def build_parser() -> argparse.ArgumentParser:
         "--activation", choices=sorted(ACTIVATIONS), default="tanh", help="nonlinearity (default: %(default)s)"
     )
     p.add_argument(
-        "--epochs", type=_positive(int), default=5, help="passes over the training split (default: %(default)s)"
+        "--epochs", type=_positive_int, default=5, help="passes over the training split (default: %(default)s)"
     )
     p.add_argument(
         "--seed", type=_seed, default=DEFAULT_SEED, help="seeds weights, split, order (default: %(default)s)"
     )
     p.add_argument("--batch-size", type=_batch_size, default=100, help="images per Adam step (default: %(default)s)")
-    p.add_argument("--lr", type=_positive(float), default=1e-3, help="Adam's learning rate (default: %(default)s)")
+    p.add_argument("--lr", type=_positive_float, default=1e-3, help="Adam's learning rate (default: %(default)s)")
     _add_data_and_device(p)
     p.set_defaults(run=_train)
     p = commands.add_parser("prepare", help="train or fetch every model the chapters use into the cache")
