@@ -103,25 +103,17 @@ def threads_for(cpus: int, busy: float, at_most: int) -> int:
     return max(1, min(at_most, cpus - math.floor(busy + 0.5)))
 
 
-def threads_chosen_by_user() -> bool:
-    """Whether the thread count is the user's: set in the environment, or by `torch.set_num_threads`.
-
-    A call to `torch.set_num_threads` is seen when it changed the count since lenet_utils first needed this
-    module; one made before that is not, so call it after the imports, or set OMP_NUM_THREADS.
-    """
-    if any(os.environ.get(name) for name in THREAD_ENV_VARS):
-        return True
-    return torch.get_num_threads() not in (_threads_at_import, _chosen_threads)
-
-
 def training_threads(sample_seconds: float = SAMPLE_SECONDS) -> int:
     """The thread count to train with; unless the user chose one, set it from the CPUs free right now.
 
     Free: usable by this process and not kept busy by others over `sample_seconds`. Where /proc/stat is
-    missing (macOS, Windows), PyTorch's default stays.
+    missing (macOS, Windows), PyTorch's default stays. The user chose by setting OMP_NUM_THREADS, or by a call
+    to `torch.set_num_threads` that changed the count after lenet_utils first needed this module (so after the
+    imports).
     """
     global _chosen_threads
-    if threads_chosen_by_user():
+    chosen = torch.get_num_threads() not in (_threads_at_import, _chosen_threads)
+    if chosen or any(os.environ.get(name) for name in THREAD_ENV_VARS):
         return torch.get_num_threads()
     cpus = usable_cpus()
     try:
