@@ -10,18 +10,12 @@ from .data import CLASS_NAMES
 
 
 def normalized_confusion(labels: np.ndarray, predictions: np.ndarray) -> np.ndarray:
-    """Confusion matrix whose rows (true classes) sum to 1.
-
-    Explained in chapter 4.
-    """
+    """Confusion matrix whose rows (true classes) sum to 1 (explained in chapter 4)."""
     return confusion_matrix(labels, predictions, labels=range(len(CLASS_NAMES)), normalize="true")
 
 
 def most_confused_pairs(labels: np.ndarray, predictions: np.ndarray, top: int = 5) -> pd.DataFrame:
-    """The `top` (true, predicted) class pairs with the most mistakes, with counts and rates.
-
-    Explained in chapter 4.
-    """
+    """The `top` (true, predicted) class pairs with the most mistakes, with counts and rates (chapter 4)."""
     counts = confusion_matrix(labels, predictions, labels=range(len(CLASS_NAMES)))
     per_class = counts.sum(axis=1)
     np.fill_diagonal(counts, 0)

@@ -7,10 +7,7 @@ import torch.nn.functional as F
 
 
 class FlipShift:
-    """Randomly mirror images left-right and shift them by up to `max_shift` pixels, per image.
-
-    Explained in chapter 5.
-    """
+    """Randomly mirror images left-right and shift them by up to `max_shift` pixels, per image (chapter 5)."""
 
     def __init__(self, flip: bool = True, max_shift: int = 2, seed: int = 0) -> None:
         if max_shift < 0:

@@ -130,10 +130,7 @@ def predict(model: nn.Module, loader: DataLoader, device: torch.device) -> tuple
 
 
 def evaluate(model: nn.Module, loader: DataLoader, device: torch.device) -> tuple[float, float]:
-    """Return mean cross-entropy loss and accuracy of `model` over `loader`.
-
-    Explained in chapter 2.
-    """
+    """Return mean cross-entropy loss and accuracy of `model` over `loader` (explained in chapter 2)."""
     logits, labels = predict(model, loader, device)
     return F.cross_entropy(logits, labels).item(), (logits.argmax(1) == labels).float().mean().item()
 

@@ -26,10 +26,7 @@ def build_lenet(
     dropout: float = 0.0,
     widths: tuple[int, int, int, int] = LENET5_WIDTHS,
 ) -> nn.Sequential:
-    """Build LeNet-5 (28×28 input padded to 32×32 by conv1) with optional modern changes.
-
-    Explained in chapter 5, which adds the changes one at a time.
-    """
+    """Build LeNet-5 (28×28 input padded to 32×32 by conv1) with the modern changes chapter 5 adds one by one."""
     act = _choice("activation", activation, ACTIVATIONS)
     pool_cls = _choice("pool", pool, POOLS)
     if not 0.0 <= dropout < 1.0:
@@ -61,10 +58,7 @@ def build_lenet(
 
 
 def lenet5(activation: str = "tanh", act_after_conv2: bool = False) -> nn.Sequential:
-    """Return the original post's LeNet-5 (61,706 parameters) with `activation` (a key of ACTIVATIONS).
-
-    Explained in chapter 2.
-    """
+    """Return the original post's LeNet-5 (61,706 parameters) with `activation`, a key of ACTIVATIONS (chapter 2)."""
     return build_lenet(activation, act_after_conv2=act_after_conv2)
 
 

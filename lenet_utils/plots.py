@@ -23,10 +23,7 @@ SEQUENTIAL_CMAP = "viridis"  # perceptually uniform and colour-blind safe
 
 
 def show_images(images: torch.Tensor, titles: Sequence[str], ncols: int = 8, size: float = 1.3) -> Figure:
-    """Draw images (N×28×28 or N×1×28×28, any scale) in a grid with a title under each.
-
-    Explained in chapter 1.
-    """
+    """Draw images (N×28×28 or N×1×28×28, any scale) in a grid with a title under each (chapter 1)."""
     images = images.reshape(len(images), 28, 28).detach().cpu().numpy()
     nrows = int(np.ceil(len(images) / ncols))
     fig, axes = plt.subplots(nrows, ncols, figsize=(ncols * size, nrows * (size + 0.35)), squeeze=False)
@@ -65,10 +62,7 @@ def plot_histories(histories: Mapping[str, History]) -> Figure:
 
 
 def plot_confusion_matrix(matrix: np.ndarray, title: str, class_names: Sequence[str] = CLASS_NAMES) -> Figure:
-    """Draw a row-normalized confusion matrix (rows: true class) with a value in every cell.
-
-    Explained in chapter 4.
-    """
+    """Draw a row-normalized confusion matrix (rows: true class) with a value in every cell (chapter 4)."""
     fig, ax = plt.subplots(figsize=(7.5, 6.5))
     im = ax.imshow(matrix, cmap=SEQUENTIAL_CMAP, vmin=0, vmax=1)
     fig.colorbar(im, ax=ax, fraction=0.046, pad=0.04, label="fraction of the true class")

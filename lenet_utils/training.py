@@ -41,10 +41,7 @@ def make_scheduler(
 
 
 def learning_rates(config: TrainConfig, steps_per_epoch: int) -> np.ndarray:
-    """The learning rate of every optimizer step of training `config`, from the schedule training uses.
-
-    Explained in chapter 5, which plots the one-cycle schedule with it.
-    """
+    """The learning rate of every optimizer step of training `config` (chapter 5 plots the one-cycle schedule)."""
     optimizer = torch.optim.SGD([nn.Parameter(torch.zeros(1))], lr=config.lr)
     scheduler = make_scheduler(config, optimizer, steps_per_epoch)
     rates = []
