@@ -10,28 +10,13 @@ from pybtex.plugin import find_plugin
 
 
 class Bibliography:
-    """The entries of the bib files that `_config.yml` names, read when the first citation needs them."""
+    """The entries of the bib `files` that `_config.yml` names, or the pybtex `entries` that Sphinx hands over."""
 
-    def __init__(self, files: list[Path]) -> None:
-        self.files = files
-        self._data: BibliographyData | None = None
-
-    @classmethod
-    def of(cls, entries: dict) -> Bibliography:
-        """The bibliography of these pybtex `entries` (key -> entry), as Sphinx's bibliography hands them over."""
-        bibliography = cls([])
-        bibliography._data = BibliographyData(entries)
-        return bibliography
-
-    @property
-    def data(self) -> BibliographyData:
-        """Every entry of every file."""
-        if self._data is None:
-            self._data = BibliographyData()
-            for path in self.files:
-                for key, entry in parse_file(path).entries.items():
-                    self._data.add_entry(key, entry)
-        return self._data
+    def __init__(self, files: list[Path], entries: dict | None = None) -> None:
+        self.data = BibliographyData(entries)
+        for path in files:
+            for key, entry in parse_file(path).entries.items():
+                self.data.add_entry(key, entry)
 
     def authors_year(self, key: str) -> tuple[str, str]:
         """("LeCun et al.", "1998a") for one key: a letter tells apart works of the same authors and year."""

@@ -43,16 +43,15 @@ NBVAL_COMMENT = re.compile(r"^# NBVAL_\w+[ \t]*\n?", re.M)  # nbval's markers me
 class Edition:
     """How one edition shows outputs and solutions."""
 
-    name: str
     outputs: bool  # the reference run's outputs are kept
     solutions: str  # "fold" (markdown in <details>), "drop", or "show" (unfolded, runnable)
     answers: bool  # room to answer after every exercise
 
 
 EDITIONS = {
-    "colab": Edition("colab", outputs=True, solutions="fold", answers=True),
-    "student": Edition("student", outputs=False, solutions="drop", answers=True),
-    "key": Edition("key", outputs=True, solutions="show", answers=False),
+    "colab": Edition(outputs=True, solutions="fold", answers=True),
+    "student": Edition(outputs=False, solutions="drop", answers=True),
+    "key": Edition(outputs=True, solutions="show", answers=False),
 }
 ANSWER_PROMPT = "**Your answer** (double-click this cell to write it):"
 

@@ -35,20 +35,21 @@ class ReleaseError(LenetError):
     """A checkpoint to release is missing or damaged, or an output path cannot be written."""
 
 
-def cached_checkpoints(data_dir: str | None, advice: str) -> list[Path]:
-    """The cached checkpoint of every model of the book, each verified; ReleaseError (ending in `advice`) if not."""
+def cached_checkpoints(data_dir: str | None, advice: str) -> dict[Path, bytes]:
+    """The bytes of every model's cached checkpoint, each verified; ReleaseError (ending in `advice`) if not."""
     data = load_fashion_mnist(data_dir)
-    paths = [config.checkpoint_path(data) for config in book_models().values()]
-    for path in paths:
+    checkpoints = {}
+    for path in [config.checkpoint_path(data) for config in book_models().values()]:
         try:
-            unseal(path.read_bytes(), path)
+            checkpoints[path] = path.read_bytes()
+            unseal(checkpoints[path], path)
         except FileNotFoundError:
             raise ReleaseError(f"{path} is missing; {advice}") from None
         except OSError as exc:
             raise ReleaseError(f"{path} cannot be read ({exc.strerror}); {advice}") from None
         except CheckpointDigestError:
             raise ReleaseError(f"{path} fails its SHA-256 check; {advice}") from None
-    return paths
+    return checkpoints
 
 
 def _is_bundle(path: Path) -> bool:
@@ -105,8 +106,8 @@ def write_bundle(file: Path, data_dir: str | None = None) -> list[str]:
     for found in copies.values():
         for path in found:
             members[f"fashion-mnist/{path.name}"] = path.read_bytes()
-    for path in cached_checkpoints(data_dir, "run `python -m lenet_utils prepare` (make room) first."):
-        members[f"checkpoints/{path.name}"] = path.read_bytes()
+    for path, content in cached_checkpoints(data_dir, "run `python -m lenet_utils prepare` (make room) first.").items():
+        members[f"checkpoints/{path.name}"] = content
     sums = "".join(f"{sha256_hex(content)}  {name}\n" for name, content in members.items())
     members[SUMS] = sums.encode()
     buffer = io.BytesIO()
@@ -131,9 +132,8 @@ def write_release_assets(out: Path, digests: Path, data_dir: str | None = None) 
         raise ReleaseError(f"{out} is not a folder to copy the checkpoints into; name a new or existing one.")
     check_target(digests, _is_digests, "digests file")  # before copying anything
     released = {}
-    for path in cached_checkpoints(data_dir, "make the reference run (make notebooks, from an empty cache) first."):
-        data = path.read_bytes()
-        unseal(data, path)  # only a checkpoint that verifies may be released
+    checkpoints = cached_checkpoints(data_dir, "make the reference run (make notebooks, from an empty cache) first.")
+    for path, data in checkpoints.items():  # the bytes that verified are the bytes released
         write_output(out / path.name, data, _is_checkpoint, "checkpoint")
         released[path.name] = {"sha256": sha256_hex(data), "bytes": len(data)}
     text = json.dumps(released, indent=2, sort_keys=True) + "\n"

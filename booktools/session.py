@@ -60,10 +60,9 @@ class Session:
         teaching = ChapterRenderer(session.book, Chapter(0, root / TEACHING), FOLDS["drop"])
         segments = teaching.markdown((root / TEACHING).read_text(encoding="utf-8"))
         session.teaching = session.book.resolve("\n".join(line for s in segments for line in s.lines), TEACHING.name)
-        for cell_id, text in session.text.items():
-            session.text[cell_id] = session.book.resolve(text, f"cell {cell_id}")
-        for cell_id, text in session.captions.items():
-            session.captions[cell_id] = session.book.resolve(text, f"cell {cell_id}")
+        for texts in (session.text, session.captions):
+            for cell_id, text in texts.items():
+                texts[cell_id] = session.book.resolve(text, f"cell {cell_id}")
         return session
 
     def cell(self, cell_id: str) -> str:

@@ -173,7 +173,7 @@ class AuthorYearLabels(BaseLabelStyle):
 
     def format_labels(self, sorted_entries):
         entries = list(sorted_entries)
-        bibliography = Bibliography.of({entry.key: entry for entry in entries})
+        bibliography = Bibliography([], {entry.key: entry for entry in entries})
         return ["{}, {}".format(*bibliography.authors_year(entry.key)) for entry in entries]
 
 
@@ -182,7 +182,7 @@ class AuthorYearSorting(BaseSortingStyle):
 
     def sort(self, entries):
         entries = list(entries)
-        bibliography = Bibliography.of({entry.key: entry for entry in entries})
+        bibliography = Bibliography([], {entry.key: entry for entry in entries})
         return sorted(entries, key=lambda entry: [part.lower() for part in bibliography.authors_year(entry.key)])
 
 

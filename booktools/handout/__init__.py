@@ -23,6 +23,7 @@ from urllib.parse import urlsplit
 import jinja2
 
 from booktools.chapters import ROOT
+from booktools.install import repository_url
 from booktools.myst import RenderError, load_yaml
 from booktools.session import Session, in_class
 from booktools.slides import SITE
@@ -38,7 +39,7 @@ def site_address(root: Path = ROOT) -> str:
     config = load_yaml(root / "_config.yml")
     if base := config.get("html", {}).get("baseurl"):
         return str(base).rstrip("/") + "/"
-    owner, name = urlsplit(config["repository"]["url"]).path.strip("/").split("/")[:2]
+    owner, name = urlsplit(repository_url(root)).path.strip("/").split("/")[:2]
     return f"https://{owner}.github.io/{name}/"
 
 
@@ -127,7 +128,3 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
