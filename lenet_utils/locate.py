@@ -72,29 +72,21 @@ def _readable(paths: list[Path]) -> str | None:
     return None
 
 
-def _expand(name: str | os.PathLike, named_by: str) -> Path:
-    """`name` with a leading ~ replaced by the home folder; an error when no home folder is known."""
-    try:
-        return Path(name).expanduser()
-    except RuntimeError:  # no HOME, and an account the password database does not know
-        raise DataUnavailableError(
-            f"{os.fspath(name)} {named_by}starts with ~ but no home folder is known (HOME is unset); "
-            "give the folder's full path."
-        ) from None
-
-
 def _explicit(data_dir: str | os.PathLike | None) -> tuple[Path, str] | None:
     """The folder named by the caller or by $FASHION_MNIST_DIR (an empty variable counts as unset), and its label."""
-    if data_dir is not None:
-        if not os.fspath(data_dir):
-            raise DataUnavailableError(f"the data folder's name is empty; {HOW_TO_PROVIDE}.")
-        path = _expand(data_dir, "")
-        return path, str(path)
-    from_env = os.environ.get(DATA_ENV)
-    if from_env:
-        path = _expand(from_env, f"(named by {DATA_ENV}) ")
-        return path, f"{path} (named by {DATA_ENV})"
-    return None
+    if data_dir is not None and not os.fspath(data_dir):
+        raise DataUnavailableError(f"the data folder's name is empty; {HOW_TO_PROVIDE}.")
+    name, named_by = (data_dir, "") if data_dir is not None else (os.environ.get(DATA_ENV), f" (named by {DATA_ENV})")
+    if not name:
+        return None
+    try:
+        path = Path(name).expanduser()
+    except RuntimeError:  # no HOME, and an account the password database does not know
+        raise DataUnavailableError(
+            f"{os.fspath(name)}{named_by} starts with ~ but no home folder is known (HOME is unset); "
+            "give the folder's full path."
+        ) from None
+    return path, f"{path}{named_by}"
 
 
 def find_data_dir(data_dir: str | os.PathLike | None = None, download: bool = True) -> Path:
