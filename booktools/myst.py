@@ -101,7 +101,7 @@ class Book:
         extensions = config.get("parse", {}).get("myst_enable_extensions", ["colon_fence"])
         parser = create_md_parser(MdParserConfig(enable_extensions=set(extensions)), RendererHTML)
         bibliography = Bibliography([root / name for name in config.get("bibtex_bibfiles", [])])
-        book = cls(root, parser, bibliography, found, substitutions(root / "book" / "_timings.json", root))
+        book = cls(root, parser, bibliography, found, substitutions(root))
         for chapter in found:
             book.glue[chapter.path.name] = glued_values(read_notebook(chapter.path))
         return book

@@ -52,7 +52,7 @@ from .chapters import ROOT, chapters
 from .install import repository_url
 from .myst import load_yaml
 from .scan import problems
-from .timings import TIMINGS, substitutions
+from .timings import substitutions
 
 MATHJAX_PACKAGE = ROOT / "node_modules" / "mathjax"
 MATHJAX_TARGET = Path("_static") / "mathjax"
@@ -90,11 +90,7 @@ def scan_chapters(app: Sphinx) -> None:
 
 def add_substitutions(app: Sphinx, config) -> None:
     """The measured times as MyST substitutions, beside any that `_config.yml` defines."""
-    root = Path(app.srcdir)
-    config.myst_substitutions = {
-        **substitutions(root / TIMINGS.relative_to(ROOT), root),
-        **(config.myst_substitutions or {}),
-    }
+    config.myst_substitutions = {**substitutions(Path(app.srcdir)), **(config.myst_substitutions or {})}
 
 
 def pages_that_quote_times(app: Sphinx, env, added, changed, removed) -> list[str]:

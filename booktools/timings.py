@@ -61,9 +61,9 @@ def total(values: list[float | None]) -> str:
     return seconds(sum(values)) if values and None not in values else MISSING
 
 
-def substitutions(path: Path = TIMINGS, root: Path = ROOT) -> dict[str, str]:
-    """Every quoted time by name: ``chN_cold``, ``chN_cached``, ``chN_words``, ``chN_reading``, ``room_time``, ..."""
-    record = load(path)
+def substitutions(root: Path = ROOT) -> dict[str, str]:
+    """Every quoted time of the book at `root` by name: ``chN_cold``, ``chN_words``, ``room_time``, ..."""
+    record = load(root / TIMINGS.relative_to(ROOT))
     measured = record.get("chapters", {})
     colab = record.get("colab", {})  # the Colab edition, each chapter alone and cold, on one thread (make colab)
     values = {}

@@ -26,7 +26,7 @@ def test_substitutions_name_the_chapters_of_the_book_given(tmp_path: Path) -> No
     root = write_book(tmp_path, only=[new_markdown_cell("# Only\n\nSome words here.")])
     record = {"chapters": {"only": {"cold_s": 130.4}}, "colab": {"cold": {"only.ipynb": {"seconds": 14.9}}}}
     (root / "book" / "_timings.json").write_text(json.dumps(record))
-    values = timings.substitutions(root / "book" / "_timings.json", root)
+    values = timings.substitutions(root)
     assert values["ch1_cold"] == "2 min 10 s"
     assert values["ch1_colab_cold"] == "15 s"
     assert values["ch1_cached"] == timings.MISSING
