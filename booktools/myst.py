@@ -22,6 +22,7 @@ from pathlib import Path
 
 import nbformat
 import yaml
+from docutils.parsers.rst.directives import admonitions
 from markdown_it import MarkdownIt
 from markdown_it.renderer import RendererHTML
 from markdown_it.token import Token
@@ -34,19 +35,9 @@ from .glue import format_plain, glued_values
 from .timings import substitutions
 
 GLUE_ROLES = {"glue", "glue:", "glue:any", "glue:text", "glue:md"}
-ADMONITIONS = {
-    "admonition",
-    "attention",
-    "caution",
-    "danger",
-    "error",
-    "hint",
-    "important",
-    "note",
-    "seealso",
-    "tip",
-    "warning",
-}
+ADMONITIONS = {  # docutils' admonition directives, and Sphinx's seealso
+    name.lower() for name, kind in vars(admonitions).items() if kind in admonitions.BaseAdmonition.__subclasses__()
+} | {"seealso"}
 CODE_DIRECTIVES = {"code", "code-block", "code-cell", "sourcecode"}
 DIRECTIVE = re.compile(r"^\{([^}\s]+)\}\s*(.*)$", re.S)
 EXPLICIT = re.compile(r"^(.*?)\s*<([^<>]+)>$", re.S)  # `text <target>` in a reference role
