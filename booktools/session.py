@@ -11,10 +11,11 @@ from pathlib import Path
 import nbformat
 from markdown_it.token import Token
 
-from .chapters import Chapter
+from .chapters import ROOT, Chapter
 from .editions import FOLDS
 from .myst import Book, ChapterRenderer, RenderError, load_yaml, read_notebook
 
+SITE = ROOT / "_build" / "html"  # the built site, which the slides and the worksheet are written into
 TEACHING = Path("book") / "teaching.md"
 DECK = Path(__file__).parent / "slides" / "deck.yml"  # the deck's plan, and the one list of in-class exercises
 

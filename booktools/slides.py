@@ -26,10 +26,9 @@ from booktools.chapters import ROOT
 from booktools.editions import NBVAL_COMMENT
 from booktools.glue import is_glue_record
 from booktools.myst import RenderError, load_yaml
-from booktools.session import DECK, Session
+from booktools.session import DECK, SITE, Session
 from booktools.sphinx_ext import fixed
 
-SITE = ROOT / "_build" / "html"
 TEMPLATES = Path(__file__).parent / "slides"
 REVEAL_PACKAGE = ROOT / "node_modules" / "reveal.js"
 REVEAL_FILES = ("dist/reveal.js", "dist/reveal.css", "dist/theme/white.css", "dist/plugin/notes.js", "LICENSE")

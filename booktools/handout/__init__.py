@@ -25,8 +25,7 @@ import jinja2
 from booktools.chapters import ROOT
 from booktools.install import repository_url
 from booktools.myst import RenderError, load_yaml
-from booktools.session import Session, in_class
-from booktools.slides import SITE
+from booktools.session import SITE, Session, in_class
 from booktools.sphinx_ext import colab_url
 
 TEMPLATES = Path(__file__).parent
