@@ -45,7 +45,7 @@ def _all_checks() -> dict[str, Check]:
 
 def _exercise_number(number: Any) -> str:
     """`number` ("2.1" or 2.1) as the key of its check; a KeyError that lists every check if there is none."""
-    key = repr(number) if isinstance(number, float) else str(number).strip()
+    key = repr(float(number)) if isinstance(number, float) else str(number).strip()  # np.float64(2.1) too
     checks = _all_checks()
     if key not in checks:
         known = ", ".join(sorted(checks, key=lambda n: tuple(int(part) for part in n.split("."))))
@@ -60,22 +60,20 @@ def hint_for(number: str | float, answer: Any) -> str | None:
         return check(answer)
     except Unreadable as exc:
         return str(exc)
-    except Exception as exc:  # a malformed answer (wrong type, wrong shape) is a hint, not a traceback
+    except Exception:  # a malformed answer (wrong type, wrong shape) is a plain hint, not Python's error text
         wanted = (check.__doc__ or "").strip().split("\n")[0]
-        return f"your answer could not be read ({type(exc).__name__}: {exc}). What to give: {wanted}"
+        return f"your answer could not be read. What to give: {wanted}"
 
 
 def verify(number: str | float, answer: Any) -> None:
     """Check an answer to exercise `number` ("2.1"): print "right" or a hint (`hint_for` returns it instead)."""
     try:
-        hint = hint_for(number, answer)
+        key = _exercise_number(number)
     except KeyError as exc:
         print(f"✘ {exc.args[0]}.")
         return
-    if hint is None:
-        print(f"✔ Exercise {number}: right.")
-    else:
-        print(f"✘ Exercise {number}: not yet. {hint}")
+    hint = hint_for(key, answer)
+    print(f"✔ Exercise {key}: right." if hint is None else f"✘ Exercise {key}: not yet. {hint}")
 
 
 def choice(expected: str, hints: Mapping[str, str]) -> Check:
@@ -86,7 +84,7 @@ def choice(expected: str, hints: Mapping[str, str]) -> Check:
         """One letter, a, b, c or d, as a string."""
         letter = answer.strip().strip("().").lower() if isinstance(answer, str) else None
         if letter not in LETTERS:
-            raise Unreadable('give your choice as one letter in quotes, "x" with your letter (a, b, c or d) for x')
+            raise Unreadable('give your choice as one letter in quotes: "a", "b", "c" or "d"')
         return None if letter == expected else hints[letter]
 
     return check
@@ -96,18 +94,21 @@ def number(answer: Any) -> float:
     """`answer` as one finite number (a Python, NumPy or PyTorch scalar, or a one-element array)."""
     if answer is None or isinstance(answer, str | bytes | bool):
         raise Unreadable(f"give a number, not {answer!r}")
-    if isinstance(answer, torch.Tensor):
-        answer = answer.detach().cpu()
     try:
-        values = np.asarray(answer, dtype=float)
+        values = array(answer)
     except (TypeError, ValueError):
         raise Unreadable(f"give a number, not a {type(answer).__name__}") from None
     if values.size != 1:
-        raise Unreadable(f"give one number here, not {values.size} values" if values.size else "give one number here")
+        raise Unreadable("give one number here, not a list of them")  # never their count: it may be the answer
     value = float(values.item())
     if not math.isfinite(value):
         raise Unreadable(f"{value} is not a result: look for a division by zero, or a mean over nothing")
     return value
+
+
+def array(values: Any) -> np.ndarray:
+    """A tensor, DataFrame, array, nested list or number as a NumPy array of floats."""
+    return np.asarray(values.detach().cpu() if isinstance(values, torch.Tensor) else values, dtype=float)
 
 
 def count(answer: Any) -> int:
@@ -125,11 +126,24 @@ def parts(answer: Any, n: int, what: str) -> list:
     return list(answer)
 
 
-def matches(value: float, expected: float, figures: int = 2, rel_tol: float = 1e-6) -> bool:
-    """Whether `value` is `expected`, or `expected` rounded as a person would, to `figures` significant digits or more.
+def matches(value: float, expected: float, rel_tol: float = 1e-6) -> bool:
+    """Whether `value` is `expected`, or `expected` rounded as a person would, to 2 significant digits or more.
 
     A truncation (0.015 for 0.015625) or a near miss (0.0166) does not match; 0.016 and 0.0156 do.
     """
     if math.isclose(value, expected, rel_tol=rel_tol, abs_tol=1e-12):
         return True
-    return any(math.isclose(value, float(f"{expected:.{digits - 1}e}"), rel_tol=1e-9) for digits in range(figures, 16))
+    return any(math.isclose(value, float(f"{expected:.{digits - 1}e}"), rel_tol=1e-9) for digits in range(2, 16))
+
+
+def agrees(values: Any, expected: Any) -> bool:
+    """Whether each value is its expected one to 2 significant figures or more, the one rule of every check.
+
+    Values that are all only close (rounded too far, cut off, a near miss) raise Unreadable with the rule.
+    """
+    pairs = list(zip(np.atleast_1d(values).tolist(), np.atleast_1d(expected).tolist(), strict=True))
+    if all(matches(v, e, rel_tol=1e-4) for v, e in pairs):  # 1e-4: a float32 sum of many pixels is still right
+        return True
+    if all(abs(v - e) <= 0.1 * abs(e) or any(math.isclose(v, round(e, d)) for d in range(-2, 16)) for v, e in pairs):
+        raise Unreadable("close, but not it: give every number to 2 significant figures or more, rounded, not cut off")
+    return False

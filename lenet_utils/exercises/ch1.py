@@ -11,7 +11,7 @@ import torch
 
 from ..data import CLASS_NAMES, DEFAULT_VAL_SIZE, SPLIT_SIZES, load_split, train_val_indices
 from ..runtime import DEFAULT_SEED
-from . import Unreadable, choice, count, exercise, matches, number
+from . import Unreadable, agrees, choice, count, exercise, number
 
 check_1_2 = exercise("1.2")(
     choice(
@@ -43,7 +43,7 @@ def check_1_3(answer: Any) -> str | None:
     expected = {name: (images[labels == c].double() / 255).mean().item() for c, name in enumerate(CLASS_NAMES)}
     if all(abs(got[name] - 255 * mean) < 0.5 for name, mean in expected.items()):
         return "these are on the 0..255 scale: divide the pixels by 255 before averaging"
-    if not all(matches(got[name], mean, figures=2, rel_tol=1e-4) for name, mean in expected.items()):
+    if not agrees([got[name] for name in expected], list(expected.values())):
         return "average all pixels of all training images of each class (train_labels == c selects them)"
     if list(got) != sorted(expected, key=expected.get):
         return "the values are right, but sort them from darkest to brightest (.sort_values())"
@@ -66,4 +66,4 @@ def check_1_4(answer: Any) -> str | None:
         return "all of them would mean the two splits are the same one: make the second split with seed=0"
     if got > DEFAULT_VAL_SIZE:
         return "count the images in both validation parts, not in both training parts"
-    return "intersect the two validation parts: len(set(a.tolist()) & set(b.tolist()))"
+    return "count the indices that both validation parts hold, each once"

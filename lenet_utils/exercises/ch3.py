@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 import torch
+from torch import nn
 
-from . import choice, count, exercise, matches, number, parts
+from ..data import load_fashion_mnist
+from . import Unreadable, agrees, choice, count, exercise, matches, number, parts
 
-VALIDATION_IMAGES = 5_000  # the book's validation split (chapter 1)
-FC1_UNITS = 84
+TRAINED_ACCURACY = 0.8  # every trained ReLU model of the book gets more of the validation images right
 
 
 def _largest_slope(activation: torch.nn.Module) -> float:
@@ -25,17 +27,17 @@ def three_layer_factors(answer: Any) -> str | None:
     sigmoid_factor, tanh_factor = (number(v) for v in parts(answer, 2, "two numbers: (sigmoid_factor, tanh_factor)"))
     best_sigmoid = _largest_slope(torch.nn.Sigmoid()) ** 3
     best_tanh = _largest_slope(torch.nn.Tanh()) ** 3
-    if not matches(sigmoid_factor, best_sigmoid):
-        if matches(sigmoid_factor, 3 * best_sigmoid ** (1 / 3)):
-            return "the three layers' factors multiply, they do not add"
-        if matches(sigmoid_factor, best_sigmoid ** (1 / 3)):
-            return "that is the factor of one sigmoid layer; the gradient passes through three"
-        if matches(sigmoid_factor, 1 / 8):
-            return "use the slope σ'(0) = σ(0)(1 - σ(0)), not the value σ(0) = 1/2"
-        if abs(sigmoid_factor - best_sigmoid) < 0.1 * best_sigmoid:
-            return "close, but not it: give the exact value (a fraction is fine) or round it, but do not cut digits off"
+    if matches(sigmoid_factor, best_tanh) and matches(tanh_factor, best_sigmoid):
+        return "the two are swapped: the sigmoid's factor first, then tanh's"
+    if matches(sigmoid_factor, 3 * best_sigmoid ** (1 / 3)):
+        return "the three layers' factors multiply, they do not add"
+    if matches(sigmoid_factor, best_sigmoid ** (1 / 3)):
+        return "that is the factor of one sigmoid layer; how many does the question's gradient pass through?"
+    if matches(sigmoid_factor, 1 / 8):
+        return "use the slope σ'(0) = σ(0)(1 - σ(0)), not the value σ(0) = 1/2"
+    if not agrees(sigmoid_factor, best_sigmoid):
         return "find the largest value of σ(x)(1 - σ(x)), then apply it once per layer"
-    if not matches(tanh_factor, best_tanh):
+    if not agrees(tanh_factor, best_tanh):
         return "the sigmoid part is right; where is tanh's slope 1 - tanh²(x) largest, and how large is it there?"
     return None
 
@@ -51,7 +53,7 @@ def tanh_over_sigmoid_slope(answer: Any) -> str | None:
     if matches(k, expected):
         return None
     if matches(k, expected / 2):
-        return "differentiate 2σ(2x) with the chain rule: the inner 2x brings a second factor 2"
+        return "differentiate 2σ(2x) with the chain rule: the inner function 2x has a slope of its own"
     if matches(k, 1 / expected):
         return "that is σ'(0) / tanh'(0); the question asks for tanh'(0) / σ'(0)"
     return "differentiate tanh(x) = 2σ(2x) - 1 on both sides and set x = 0"
@@ -69,27 +71,31 @@ exercise("3.3")(
 )
 
 
+@cache
+def _validation() -> tuple[torch.Tensor, torch.Tensor]:
+    """The chapter's 5,000 normalized validation images and their labels (loaded once; tests replace this)."""
+    return load_fashion_mnist().val.tensors
+
+
 @exercise("3.4")
 def dead_units(answer: Any) -> str | None:
-    """(relu3's outputs, one row per validation image; the number of dead units; of units silent on > 99 %)."""
-    outputs, dead, mostly_silent = parts(answer, 3, "three things: (outputs, dead, mostly_silent)")
-    outputs = torch.as_tensor(outputs).detach().cpu().double()
+    """(the trained ReLU model, the number of its dead relu3 units, of those silent on > 99 %)."""
+    model, dead, mostly_silent = parts(answer, 3, "three things: (relu_run.model, dead, mostly_silent)")
+    if not isinstance(model, nn.Sequential) or not isinstance(model[-2], nn.ReLU):
+        raise Unreadable("give the trained ReLU network itself first (relu_run.model), then your two counts")
     dead, mostly_silent = count(dead), count(mostly_silent)
-    if outputs.dim() != 2 or outputs.shape[1] != FC1_UNITS:
-        return f"`outputs` should have one row per image and {FC1_UNITS} columns, got shape {tuple(outputs.shape)}"
-    if outputs.shape[0] != VALIDATION_IMAGES:
-        return f"use all {VALIDATION_IMAGES:,} validation images, not {outputs.shape[0]:,}"
-    if not outputs.isfinite().all():
-        return "some outputs are not finite numbers: take them from the trained model, in evaluation mode"
-    if (outputs < 0).any():
-        return "some outputs are negative: take them after relu3 (model[:-1]), not after fc1 (model[:-2])"
-    if len(outputs.unique(dim=0)) < VALIDATION_IMAGES // 2:
-        return "most rows are the same, but a trained network answers different images differently: run model[:-1]"
+    images, labels = _validation()
+    was_training, device = model.training, next(model.parameters()).device
+    with torch.no_grad():
+        outputs = model[:-1].eval()(images.to(device)).cpu()  # relu3's outputs, as the chapter computes them
+        right = (model[-1](outputs.to(device)).argmax(1).cpu() == labels).double().mean().item()
+    model.train(was_training)
+    if right < TRAINED_ACCURACY:
+        return "this model gets most validation images wrong, so it is not trained: pass relu_run.model"
     silent_share = (outputs == 0).double().mean(dim=0)  # per unit: the share of images where it is 0
-    true_dead = int((silent_share == 1).sum())
-    true_mostly = int((silent_share > 0.99).sum())
+    true_dead, true_mostly = int((silent_share == 1).sum()), int((silent_share > 0.99).sum())
     if dead != true_dead:
-        return "for each unit (column) take the share of images on which it is 0; dead means a share of exactly 1"
+        return "for each unit (column) take the share of validation images on which it is 0; dead means exactly 1"
     if mostly_silent == true_mostly - true_dead != true_mostly:
         return "'more than 99 %' includes the dead units, whose share is 100 %"
     if mostly_silent != true_mostly:

@@ -3,18 +3,24 @@
 from __future__ import annotations
 
 import math
+import re
+from collections.abc import Mapping
 from dataclasses import replace
 from itertools import pairwise
 from typing import Any
 
 import numpy as np
 import pandas as pd
-import torch
 from torch import nn
 
 from .. import TrainConfig
+from ..chapter_models import ablation_configs
+from ..checkpoint import load_checkpoint
+from ..errors import CheckpointMismatchError
+from ..loop import History
 from ..model import count_parameters
-from . import Unreadable, choice, count, exercise, matches, number
+from ..paths import cache_dir
+from . import Unreadable, agrees, array, choice, count, exercise, matches, number
 
 # Chapter 5's final configuration (step 7 of its ablation), the network exercises 5.2 and 5.5 ask about.
 FINAL_CONFIG = TrainConfig(
@@ -40,7 +46,7 @@ def check_5_1(answer: Any) -> str | None:
     if runs == ABLATION_INGREDIENTS + 1:
         return None
     if runs == ABLATION_INGREDIENTS:
-        return "each run that leaves an ingredient out is compared with another model: is that one trained too?"
+        return "a run that leaves an ingredient out is compared with something: count every run that has to train"
     return "one run leaves out each ingredient (steps 1 to 7): what is each of those runs compared with?"
 
 
@@ -49,12 +55,17 @@ def _count(widths: tuple[int, ...], **changes: Any) -> int:
     return count_parameters(replace(FINAL_CONFIG, widths=widths, **changes).build_model())
 
 
+def _widths(key: Any) -> tuple[int, ...]:
+    """A widths key of exercise 5.2 as a tuple: (16, 32, 64, 84) itself, or its text."""
+    return tuple(int(w) for w in re.findall(r"\d+", key)) if isinstance(key, str) else tuple(count(w) for w in key)
+
+
 @exercise("5.2")
 def check_5_2(answer: Any) -> str | None:
     """A dict {widths: parameter count} for the four widths of the exercise (more widths may be in it)."""
-    if isinstance(answer, dict | pd.Series):
-        got = {tuple(count(w) for w in widths): count(n) for widths, n in answer.items()}
-    elif isinstance(answer, list | tuple) and len(answer) == len(WIDTHS_5_2):
+    if isinstance(answer, Mapping | pd.Series):  # keys may be tuples or their text, "(16, 32, 64, 84)"
+        got = {_widths(widths): count(n) for widths, n in answer.items()}
+    elif not isinstance(answer, str) and np.ndim(answer) == 1 and len(answer) == len(WIDTHS_5_2):
         got = dict(zip(WIDTHS_5_2, (count(n) for n in answer), strict=True))  # in the question's order
     else:
         raise Unreadable(f"give a dict that maps each widths tuple {list(WIDTHS_5_2)} to its parameter count")
@@ -81,30 +92,45 @@ check_5_3 = exercise("5.3")(
 
 
 def _gains(results: pd.DataFrame, gain: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The student's gains and those of `results`, lined up by step (a Series by its index, else in step or rank order).
-
-    Step 0 has no step before it: whatever stands there (NaN, 0) is left out.
+    """The student's gains and those of `results`, lined up by step (a Series or dict by its keys, else in step
+    order, or ranked in either direction). Step 0 has no step before it: whatever stands there (NaN, 0) is left out.
     """
     expected = 100 * results["val accuracy"].diff().iloc[1:]
+    if isinstance(gain, Mapping):
+        gain = pd.Series(gain)
     if isinstance(gain, pd.DataFrame) and gain.shape[1] == 1:
         gain = gain.iloc[:, 0]
     if isinstance(gain, pd.Series) and set(gain.index) in (set(expected.index), set(results.index)):
         gain = gain.drop(index=results.index[0], errors="ignore")
         return gain.to_numpy(dtype=float), expected.reindex(gain.index).to_numpy()
-    values = np.asarray(gain.detach().cpu() if isinstance(gain, torch.Tensor) else gain, dtype=float).ravel()
+    values = array(gain).ravel()
     if len(values) == len(results):
         values = values[1:]
     if len(values) != len(expected):
-        raise Unreadable(f"give one gain per step after the baseline ({len(expected)} numbers), in points")
-    in_step_order = expected.to_numpy()
-    return values, (in_step_order if _matches_all(values, in_step_order) else np.sort(in_step_order)[::-1])
+        raise Unreadable("give one gain per step after the baseline, in points")
+    ranked = np.sort(expected.to_numpy())
+    if (np.diff(values) >= 0).all():
+        return values, ranked
+    return values, (ranked[::-1] if (np.diff(values) <= 0).all() else expected.to_numpy())
 
 
-def _matches_all(values: np.ndarray, expected: np.ndarray) -> bool:
-    """Whether every value matches its expected one, exactly or rounded to a hundredth of a point or finer."""
-    return len(values) == len(expected) and all(
-        abs(v - e) <= 0.005 + 1e-9 for v, e in zip(values, expected, strict=True)
-    )
+def _recorded_val_accuracies() -> list[set[float]]:
+    """For each step of the ablation, the validation accuracies its checkpoints in the cache recorded."""
+    steps = [TrainConfig("relu"), *ablation_configs()[1:]]  # step 0 is chapter 3's model, read after 2 epochs
+    epochs = [config.epochs for config in ablation_configs()]
+    recorded: list[set[float]] = [set() for _ in steps]
+    for path in (cache_dir() / "checkpoints").glob("lenet-relu-*.pt"):
+        for model in {repr(m): m for m in (c.build_model() for c in steps)}.values():  # each architecture once
+            try:
+                payload = load_checkpoint(path, model)
+            except (CheckpointMismatchError, OSError):
+                continue
+            history = History.from_dict(payload["history"])
+            for step, config in enumerate(steps):
+                if not config.differences(payload["config"]) and history.epochs >= epochs[step]:
+                    recorded[step].add(history.val_acc[epochs[step] - 1])
+            break
+    return recorded
 
 
 @exercise("5.4")
@@ -116,14 +142,15 @@ def check_5_4(answer: Any) -> str | None:
     needed, steps = {"change", "val accuracy", "train accuracy", "seconds"}, ABLATION_INGREDIENTS + 1
     if len(results) != steps or not needed <= set(results.columns):
         return f"pass the chapter's own `results` table: {steps} steps, with the columns {sorted(needed)}"
-    accuracies = results[["val accuracy", "train accuracy"]].to_numpy(dtype=float)
-    if not (np.isfinite(accuracies).all() and ((accuracies > 0.5) & (accuracies < 1)).all()):
-        return "the accuracies of `results` are fractions the ablation measured; pass the chapter's table unchanged"
+    recorded = _recorded_val_accuracies()
+    if not all(recorded):
+        return "this check compares `results` with the ablation's checkpoints: run the chapter's ablation first"
+    accuracies = results["val accuracy"].to_numpy(dtype=float)
+    if not all(any(math.isclose(a, r, abs_tol=1e-9) for r in rs) for a, rs in zip(accuracies, recorded, strict=True)):
+        return "these are not the accuracies the ablation recorded: pass the chapter's `results` table unchanged"
     values, expected = _gains(results, gain)
     if not np.isfinite(values).all():
         return "some gains are not numbers: only step 0, which has no step before it, may be NaN"
-    if _matches_all(values, expected):
-        return None
     if np.allclose(values, expected / 100, atol=1e-4):
         return "these are fractions: multiply by 100 for percentage points"
     if np.allclose(values, -expected, atol=0.01):
@@ -131,6 +158,8 @@ def check_5_4(answer: Any) -> str | None:
     train = 100 * results["train accuracy"].diff().iloc[1:].to_numpy()
     if np.allclose(np.sort(values), np.sort(train), atol=0.01):
         return "rank by validation accuracy, not training accuracy"
+    if agrees(values, expected):
+        return None
     return "each step's gain is its validation accuracy minus that of the step before, in points"
 
 
@@ -158,10 +187,8 @@ def check_5_6(answer: Any) -> str | None:
     """The standard error, in percentage points, of a 95.1 % test accuracy on 10,000 images, one number."""
     se = 100 * math.sqrt(CLAIMED_ACCURACY * (1 - CLAIMED_ACCURACY) / TEST_IMAGES)
     value = number(answer)
-    if matches(value, se, figures=1):  # the solution itself says "about 0.2 points"
-        return None
-    if matches(value, se / 100, figures=1):
+    if matches(value, se / 100):
         return "that is a fraction: multiply by 100 for percentage points"
-    if matches(value, 1.96 * se, figures=1):
+    if matches(value, 1.96 * se):
         return "that is the half-width of a 95 % interval, wider than the standard error"
-    return "the standard error of an accuracy p on n images is sqrt(p (1 - p) / n)"
+    return None if agrees(value, se) else "the standard error of an accuracy p on n images is sqrt(p (1 - p) / n)"

@@ -23,7 +23,8 @@ def assert_right(number: str, answer: Any, capsys: pytest.CaptureFixture[str]) -
 
 
 def assert_rejected(number: str, answer: Any, hint: str, capsys: pytest.CaptureFixture[str], *secrets: str) -> None:
-    """`answer` fails exercise `number` with one line that contains `hint` and none of the `secrets` (the answer).
+    """`answer` fails exercise `number` with one plain line (no Python error text) that contains `hint` and none of
+    the `secrets` (the answer).
 
     A secret the hint only echoes from the answer itself (405.9 for 405) gives nothing away.
     """
@@ -32,5 +33,6 @@ def assert_rejected(number: str, answer: Any, hint: str, capsys: pytest.CaptureF
     assert out.startswith(f"✘ Exercise {number}: not yet. "), out
     assert out.count("\n") == 1, out
     assert hint in out
+    assert "Error" not in out, f"the hint shows Python's error text: {out}"
     given = [secret for secret in secrets if secret in out and secret not in str(answer)]
     assert not given, f"the hint gives the answer away: {out}"

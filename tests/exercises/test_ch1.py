@@ -69,7 +69,7 @@ WRONG_1_3 = {
     "indexed by number": (lambda s: s.reset_index(drop=True), "one value per class"),
     "off by 0.01": (lambda s: s + 0.01, "average all pixels"),
     "made up, all 0.3": (lambda s: s * 0 + 0.3, "average all pixels"),
-    "rounded too far": (lambda s: s.round(1), "average all pixels"),
+    "rounded too far": (lambda s: s.round(2), "2 significant figures or more"),  # 0.0196 as 0.02
     "means of empty selections": (lambda s: s * math.nan, "mean over nothing"),
     "a list of the values": (lambda s: s.tolist(), "pandas Series"),
     "the class names alone": (lambda s: list(s.index), "pandas Series"),
@@ -97,8 +97,9 @@ def test_1_4_accepts_the_overlap_as_any_whole_number(answer, capsys) -> None:
         (50_000 + SHARED, "not in both training parts"),
         (5_000, "the same one"),
         (SHARED + 0.9, "not a whole number"),
-        (SHARED + 1, "intersect the two validation parts"),
-        (417, "intersect the two validation parts"),  # what chance alone would give
+        (SHARED + 1, "count the indices that both"),  # not the solution's code: it was the hint
+        (417, "count the indices that both"),  # what chance alone would give
+        (list(range(SHARED)), "not a list of them"),  # the shared indices themselves: their count is the answer
         ("405", "give a number"),
         ([SHARED, SHARED], "one number"),
     ]
@@ -114,3 +115,4 @@ def test_1_3_on_the_real_training_images(real_splits, capsys) -> None:
     ch1._training_images.cache_clear()
     assert_right("1.3", brightness(*real_splits["train"]), capsys)
     assert brightness(*real_splits["train"]).index[[0, -1]].tolist() == ["Sandal", "Coat"]
+    assert_rejected("1.3", brightness(*real_splits["train"]).round(1), "2 significant figures", capsys)

@@ -68,6 +68,8 @@ SECRETS = {"2.1": ("2416", "2,416", "1516", "1,516", "1500", "2400"), "2.4": ("3
         ("2.4", (1, 120, 4, 4), "rounding down"),
         ("2.4", (1, 120, 2, 2), "rounding down"),
         ("2.4", (1, 16, 3, 3), "output channels"),
+        ("2.4", (2, 120, 3, 3), "four parts, starting with 1"),
+        ("2.4", (1, 1, 120, 3, 3), "four parts, starting with 1"),
         ("2.4", (3, 3), "the number of maps included"),
         ("2.4", (1, 120, 3.5, 3.5), "not a whole number"),
         ("2.4", "(1, 120, 3, 3)", "tuple of whole numbers"),

@@ -5,8 +5,11 @@ from __future__ import annotations
 from fractions import Fraction
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
+
+from lenet_utils.exercises import ch3, hint_for
 
 from . import assert_rejected, assert_right
 from .conftest import NONSENSE
@@ -45,7 +48,7 @@ def test_the_right_answer_passes_in_every_form(number: str, answer, capsys) -> N
     assert_right(number, answer, capsys)
 
 
-SECRETS = {"3.1": ("1/64", "0.0156", "0.016", "reaches 1")}
+SECRETS = {"3.1": ("1/64", "0.0156", "0.016", "reaches 1", "passes through three"), "3.2": ("factor 2", "4")}
 
 
 @pytest.mark.parametrize(
@@ -53,17 +56,19 @@ SECRETS = {"3.1": ("1/64", "0.0156", "0.016", "reaches 1")}
     [
         ("3.1", (3 / 4, 1), "multiply, they do not add"),
         ("3.1", (1 / 4, 1), "one sigmoid layer"),
+        ("3.1", (0.25, 1), "how many"),  # not "three": that would give the answer away
         ("3.1", (1 / 8, 1), "not the value σ(0) = 1/2"),
         ("3.1", (1 / 64, 1 / 64), "tanh's slope"),
         ("3.1", (1 / 64, 3), "tanh's slope"),
-        ("3.1", (0.015, 1), "do not cut digits off"),  # a truncation of 1/64
+        ("3.1", (0.015, 1), "not cut off"),  # a truncation of 1/64
         ("3.1", (0.0166, 1), "close, but not it"),  # a near miss
-        ("3.1", (0.02, 1), "largest value of σ(x)(1 - σ(x))"),  # rounded too far
-        ("3.1", (1, 1 / 64), "largest value of σ(x)(1 - σ(x))"),  # swapped
+        ("3.1", (0.02, 1), "2 significant figures or more"),  # one figure: the rule every check states
+        ("3.1", (1, 1 / 64), "swapped"),
+        ("3.1", (0.1, 1), "largest value of σ(x)(1 - σ(x))"),
         ("3.1", (float("nan"), float("nan")), "not a result"),
         ("3.1", torch.tensor([float("nan"), 1.0]), "not a result"),
         ("3.1", 1 / 64, "two numbers"),
-        ("3.2", 2.0, "a second factor 2"),
+        ("3.2", 2.0, "a slope of its own"),  # not "a second factor 2": that points to 4
         ("3.2", 0.25, "the question asks for tanh'(0) / σ'(0)"),
         ("3.2", 4.1, "differentiate tanh(x) = 2σ(2x) - 1"),
         ("3.2", 3.9, "differentiate tanh(x) = 2σ(2x) - 1"),
@@ -82,42 +87,61 @@ def test_a_typical_wrong_answer_gets_its_hint(number: str, answer, hint: str, ca
     assert_rejected(number, answer, hint, capsys, *SECRETS.get(number, ()))
 
 
+def relu_model(seed: int = 0) -> torch.nn.Sequential:
+    """A stand-in for the trained network: 84 inputs that pass unchanged through relu3 into a random fc2."""
+    fc1 = torch.nn.Linear(84, 84)
+    torch.nn.init.eye_(fc1.weight), torch.nn.init.zeros_(fc1.bias)
+    torch.manual_seed(seed)
+    return torch.nn.Sequential(fc1, torch.nn.ReLU(), torch.nn.Linear(84, 10)).eval()
+
+
+@pytest.fixture
+def trained(monkeypatch: pytest.MonkeyPatch) -> torch.nn.Sequential:
+    """`relu_model()`, trained in the sense the check asks: the validation labels are its own predictions."""
+    model, images = relu_model(), relu3_outputs()
+    with torch.no_grad():
+        labels = model(images).argmax(1)
+    monkeypatch.setattr(ch3, "_validation", lambda: (images, labels))
+    return model
+
+
 RIGHT_3_4 = {
-    "the solution's tensors and ints": lambda out: (out, 2, 3),
-    "a list": lambda out: [out, 2, 3],
-    "NumPy outputs": lambda out: (out.numpy(), 2, 3),
-    "float16 outputs": lambda out: (out.half(), 2, 3),
-    "outputs that require grad": lambda out: (out.clone().requires_grad_(), 2, 3),
-    "tensor counts": lambda out: (out, torch.tensor(2), torch.tensor(3)),
-    "NumPy counts": lambda out: (out, np.int64(2), np.int64(3)),
+    "the solution's model and ints": lambda model: (model, 2, 3),
+    "a list": lambda model: [model, 2, 3],
+    "a model in training mode": lambda model: (model.train(), 2, 3),
+    "tensor counts": lambda model: (model, torch.tensor(2), torch.tensor(3)),
+    "NumPy counts": lambda model: (model, np.int64(2), np.int64(3)),
 }
 
 
 @pytest.mark.parametrize("form", RIGHT_3_4.values(), ids=RIGHT_3_4.keys())
-def test_3_4_accepts_the_outputs_and_counts_in_every_form(form, capsys) -> None:
-    assert_right("3.4", form(relu3_outputs()), capsys)
+def test_3_4_accepts_the_model_and_counts_in_every_form(trained, form, capsys) -> None:
+    assert_right("3.4", form(trained), capsys)
 
 
 WRONG_3_4 = {
-    "every unit dead": (lambda out: (torch.zeros(5_000, 84), 84, 84), "a trained network answers"),
-    "every unit constant": (lambda out: (torch.ones(5_000, 84), 0, 0), "a trained network answers"),
-    "one row copied": (lambda out: (out[:1].expand(5_000, -1), 2, 3), "a trained network answers"),
-    "mostly silent for dead": (lambda out: (out, 3, 3), "dead means a share of exactly 1"),
-    "dead left out of mostly": (lambda out: (out, 2, 1), "includes the dead units"),
-    "a unit too many": (lambda out: (out, 2, 4), "share of zero outputs is above 0.99"),
-    "after fc1": (lambda out: (out - 0.5, 2, 3), "not after fc1"),
-    "2,000 images": (lambda out: (out[:2_000], 2, 3), "use all 5,000 validation images"),
-    "transposed": (lambda out: (out.T, 2, 3), "one row per image and 84 columns"),
-    "NaN outputs": (lambda out: (out * float("nan"), 2, 3), "not finite"),
-    "a fractional count": (lambda out: (out, 2.5, 3), "not a whole number"),
-    "two parts": (lambda out: (2, 3), "three things"),
-    "counts alone": (lambda out: (None, 2, 3), "could not be read"),
+    "an untrained model": (lambda model: (relu_model(seed=1), 2, 3), "not trained"),
+    "random outputs, not the model": (lambda model: (torch.relu(torch.randn(5_000, 84)), 0, 0), "network itself"),
+    "the outputs as a DataFrame": (lambda model: (pd.DataFrame(relu3_outputs().numpy()), 2, 3), "network itself"),
+    "a tanh model": (lambda model: (torch.nn.Sequential(model[0], torch.nn.Tanh(), model[2]), 2, 3), "ReLU"),
+    "mostly silent for dead": (lambda model: (model, 3, 3), "dead means exactly 1"),
+    "counted on other images": (lambda model: (model, 0, 0), "dead means exactly 1"),
+    "dead left out of mostly": (lambda model: (model, 2, 1), "includes the dead units"),
+    "a unit too many": (lambda model: (model, 2, 4), "share of zero outputs is above 0.99"),
+    "a fractional count": (lambda model: (model, 2.5, 3), "not a whole number"),
+    "two parts": (lambda model: (2, 3), "three things"),
+    "counts alone": (lambda model: (None, 6, 10), "network itself"),
 }
 
 
 @pytest.mark.parametrize(("wrong", "hint"), WRONG_3_4.values(), ids=WRONG_3_4.keys())
-def test_3_4_recounts_the_units_from_the_outputs(wrong, hint: str, capsys) -> None:
-    assert_rejected("3.4", wrong(relu3_outputs()), hint, capsys)
+def test_3_4_recounts_the_units_of_a_trained_model(trained, wrong, hint: str, capsys) -> None:
+    assert_rejected("3.4", wrong(trained), hint, capsys)
+
+
+def test_3_4_leaves_the_model_in_the_mode_it_was_in(trained) -> None:
+    hint_for("3.4", (trained.train(), 2, 3))
+    assert trained.training
 
 
 @pytest.mark.parametrize("number", ["3.1", "3.2", "3.3", "3.4", "3.5"])

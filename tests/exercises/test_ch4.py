@@ -17,11 +17,12 @@ from .conftest import NONSENSE
 
 @pytest.fixture
 def predictions(monkeypatch: pytest.MonkeyPatch) -> tuple[torch.Tensor, torch.Tensor]:
-    """Softmax-like probabilities of a made-up test set of 200 images and its labels, about 70 % right."""
+    """Softmax-like probabilities of a made-up test set of 1,000 images and its labels, 89 % right as a trained
+    model of the book is."""
     generator = torch.Generator().manual_seed(0)
-    labels = torch.arange(200) % 10
-    logits = torch.randn(200, 10, generator=generator)
-    logits[torch.arange(200), labels] += 1.5
+    labels = torch.arange(1_000) % 10
+    logits = torch.randn(1_000, 10, generator=generator)
+    logits[torch.arange(1_000), labels] += 3
     monkeypatch.setattr(ch4, "_test_labels", lambda: labels.numpy())
     return logits.softmax(dim=1), labels
 
@@ -56,6 +57,11 @@ def test_4_2_accepts_the_column_normalized_matrix_in_every_form(predictions, for
     assert_right("4.2", form(confusion_matrix(labels, pred, normalize="pred"), labels, pred), capsys)
 
 
+def recounted(labels: torch.Tensor, predicted: torch.Tensor) -> tuple[np.ndarray, torch.Tensor, torch.Tensor]:
+    """The answer of a student who recounts the matrix honestly from made-up predictions."""
+    return confusion_matrix(labels, predicted, labels=range(10), normalize="pred"), labels, predicted
+
+
 def made_up_column_normalized() -> np.ndarray:
     matrix = np.random.default_rng(0).random((10, 10))
     return matrix / matrix.sum(axis=0)
@@ -72,15 +78,20 @@ WRONG_4_2 = {
         lambda y, p: (confusion_matrix(y, p, normalize="pred").round(1), y, p),
         "not the column-normalized confusion matrix",
     ),
-    "identity, predictions faked perfect": (lambda y, p: (np.eye(10), y, y), "pass test_pred"),
+    "identity, predictions faked perfect": (lambda y, p: (np.eye(10), y, y), "not a trained model's"),
+    "random predictions, recounted": (lambda y, p: recounted(y, torch.randint(0, 10, (1_000,))), "not a trained"),
+    "constant predictions, recounted": (lambda y, p: recounted(y, torch.zeros_like(y)), "not a trained"),
+    "shifted predictions, recounted": (lambda y, p: recounted(y, (y + 1) % 10), "not a trained"),
+    "perfect predictions, recounted": (lambda y, p: recounted(y, y), "not a trained"),
     "the bare matrix": (lambda y, p: confusion_matrix(y, p, normalize="pred"), "so that the check can recount"),
     "the bare identity": (lambda y, p: np.eye(10), "so that the check can recount"),
     "NaN": (lambda y, p: (np.full((10, 10), np.nan), y, p), "NaN"),
-    "labels of another length": (lambda y, p: (np.eye(10), y[:100], p), "the labels of the 200 test images"),
+    "labels of another length": (lambda y, p: (np.eye(10), y[:100], p), "the labels of the 1,000 test images"),
     "predictions of another length": (lambda y, p: (np.eye(10), y, p[:100]), "the same test images"),
-    "made-up labels": (lambda y, p: (np.eye(10), p, p), "the labels of the 200 test images, in order"),
+    "made-up labels": (lambda y, p: (np.eye(10), p, p), "the labels of the 1,000 test images, in order"),
     "labels out of range": (lambda y, p: (np.eye(10), y + 10, p), "class index (0 to 9)"),
-    "probabilities for predictions": (lambda y, p: (np.eye(10), y, torch.rand(200, 10)), "class index"),
+    "probabilities for predictions": (lambda y, p: (np.eye(10), y, torch.rand(1_000, 10)), "class index"),
+    "text for the matrix": (lambda y, p: ("x", y, p), "could not be read"),
 }
 
 
@@ -88,6 +99,22 @@ WRONG_4_2 = {
 def test_4_2_recounts_the_matrix_from_the_labels_and_predictions(predictions, wrong, hint: str, capsys) -> None:
     probs, labels = predictions
     assert_rejected("4.2", wrong(labels, probs.argmax(dim=1)), hint, capsys)
+
+
+def made_up_confident_mistakes(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """A student's fake: 0.6 on the true class and 0.4 on the next, images 0-15 sure of a wrong class."""
+    probs = torch.zeros(len(labels), 10)
+    probs[torch.arange(len(labels)), labels] = 0.6
+    probs[torch.arange(len(labels)), (labels + 1) % 10] = 0.4
+    probs[:16] = 0
+    probs[torch.arange(16), (labels[:16] + 1) % 10] = 1.0
+    return torch.arange(16), probs, labels
+
+
+def untrained(labels: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """An untrained model's probabilities, with its 16 most confident mistakes."""
+    probs = torch.randn(len(labels), 10, generator=torch.Generator().manual_seed(1)).softmax(dim=1)
+    return mistakes_by_confidence(probs, labels)[:16], probs, labels
 
 
 def mistakes_by_confidence(probs: torch.Tensor, labels: torch.Tensor, descending: bool = True) -> torch.Tensor:
@@ -118,10 +145,14 @@ WRONG_4_3 = {
     "15 images": (lambda m, pr, y: (m[:15], pr, y), "16 different"),
     "a repeated image": (lambda m, pr, y: (torch.cat([m[:15], m[:1]]), pr, y), "16 different"),
     "indices past the end": (lambda m, pr, y: (torch.arange(1_000, 1_016), pr, y), "16 different"),
-    "uniform probabilities": (lambda m, pr, y: (m[:16], torch.full((200, 10), 0.1), y), "same confidence"),
+    "uniform probabilities": (lambda m, pr, y: (m[:16], torch.full((1_000, 10), 0.1), y), "not a trained model's"),
+    "one-hot probabilities": (lambda m, pr, y: (m[:16], torch.eye(10)[pr.argmax(1)], y), "same confidence"),
+    "made up: 0.6 on the true class": (lambda m, pr, y: made_up_confident_mistakes(y), "not a trained model's"),
+    "an untrained model's": (lambda m, pr, y: untrained(y), "not a trained model's"),
+    "text for the indices": (lambda m, pr, y: ("x", pr, y), "could not be read"),
     "logits": (lambda m, pr, y: (m[:16], pr.log(), y), "apply softmax"),
-    "labels of another length": (lambda m, pr, y: (m[:16], pr, y[:100]), "the labels of the 200 test images"),
-    "made-up labels": (lambda m, pr, y: (m[:16], pr, pr.argmax(1).roll(1)), "the labels of the 200 test images"),
+    "labels of another length": (lambda m, pr, y: (m[:16], pr, y[:100]), "the labels of the 1,000 test images"),
+    "made-up labels": (lambda m, pr, y: (m[:16], pr, pr.argmax(1).roll(1)), "the labels of the 1,000 test images"),
     "probabilities of other images": (lambda m, pr, y: (m[:16], pr[:100], y), "one row of 10 probabilities"),
     "fractional indices": (lambda m, pr, y: (m[:16] + 0.5, pr, y), "not a whole number"),
     "two parts": (lambda m, pr, y: (m[:16], pr), "three things"),

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import math
-from dataclasses import replace
+from dataclasses import asdict, replace
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 
-from lenet_utils import count_parameters
+from lenet_utils import TrainConfig, count_parameters
+from lenet_utils.chapter_models import ablation_configs
+from lenet_utils.checkpoint import save_checkpoint
 from lenet_utils.exercises.ch5 import FINAL_CONFIG, WIDTHS_5_2
+from lenet_utils.loop import History
 
 from . import assert_rejected, assert_right
 from .conftest import NONSENSE
@@ -26,13 +30,37 @@ RESULTS = pd.DataFrame(
         "seconds": [20.0, 21.0, 30.0, 31.0, 31.0, 30.0, 45.0, 240.0],
     }
 ).rename_axis("step")
-GAIN = 100 * RESULTS["val accuracy"].diff()  # the solution's `gain`, NaN for step 0
+GAIN = 100 * RESULTS["val accuracy"].diff()
+
+
+def invented() -> pd.DataFrame:
+    """A made-up table of the right shape, accuracies rising from 0.8 to 0.9."""
+    return RESULTS.assign(**{"val accuracy": np.linspace(0.8, 0.9, 8)})
+
+
+# the solution's `gain`, NaN for step 0
 RANKED = GAIN.iloc[1:].sort_values(ascending=False)
 
 
 def counts(**changes: object) -> dict[tuple[int, ...], int]:
     """Parameter counts of the final architecture with each width of exercise 5.2."""
     return {w: count_parameters(replace(FINAL_CONFIG, widths=w, **changes).build_model()) for w in WIDTHS_5_2}
+
+
+@pytest.fixture(autouse=True, scope="module")
+def ablation_cache(private_cache: Path) -> None:
+    """A checkpoint in the cache for every step of the ablation, whose history recorded RESULTS' accuracies."""
+    for step, config in enumerate([TrainConfig("relu"), *ablation_configs()[1:]]):
+        history = History()
+        for epoch in range(config.epochs):
+            at = ablation_configs()[step].epochs - 1 == epoch  # step 0 is read after 2 of its 5 epochs
+            history.add_epoch(0.5, 0.8, 0.5, float(RESULTS["val accuracy"][step]) if at else 0.8, 20.0)
+        save_checkpoint(
+            private_cache / "checkpoints" / f"lenet-relu-{step}.pt",
+            config.build_model(),
+            config=asdict(config),
+            history=history.as_dict(),
+        )
 
 
 COUNTS = counts()
@@ -52,6 +80,8 @@ SE_5_6 = 100 * math.sqrt(0.951 * 0.049 / 10_000)
         ("5.2", {w: float(n) for w, n in COUNTS.items()}),
         ("5.2", pd.Series(COUNTS)),
         ("5.2", list(COUNTS.values())),  # in the question's order
+        ("5.2", np.array(list(COUNTS.values()))),
+        ("5.2", {str(w): n for w, n in COUNTS.items()}),  # keys written as str(w)
         ("5.3", "b"),
         ("5.3", "(b)"),
         ("5.4", (RESULTS, GAIN)),
@@ -66,13 +96,16 @@ SE_5_6 = 100 * math.sqrt(0.951 * 0.049 / 10_000)
         ("5.4", (RESULTS, GAIN.iloc[1:].reset_index(drop=True))),
         ("5.4", (RESULTS, GAIN.to_numpy())),
         ("5.4", (RESULTS, torch.tensor(GAIN.iloc[1:].to_numpy()))),
+        ("5.4", (RESULTS, np.sort(GAIN.iloc[1:].to_numpy()))),  # ranked ascending
+        ("5.4", (RESULTS, RANKED.to_list()[::-1])),
+        ("5.4", (RESULTS, GAIN.to_dict())),
+        ("5.4", (RESULTS, RANKED.to_dict())),
         ("5.5", 128),
         ("5.5", 128.0),
         ("5.5", torch.tensor(128)),
         ("5.6", SE_5_6),
         ("5.6", round(SE_5_6, 2)),
         ("5.6", round(SE_5_6, 3)),
-        ("5.6", 0.2),  # the solution's "about 0.2 points"
         ("5.6", torch.tensor(SE_5_6)),
     ],
 )
@@ -91,7 +124,8 @@ SECRETS = {
 @pytest.mark.parametrize(
     ("number", "answer", "hint"),
     [
-        ("5.1", 7, "is that one trained too"),
+        ("5.1", 7, "count every run that has to train"),
+        ("5.1", list(range(8)), "not a list of them"),  # never "not 8 values"
         ("5.1", 8.9, "not a whole number"),  # int() would truncate it to the right answer
         ("5.1", 9, "one run leaves out each"),
         ("5.1", 14, "one run leaves out each"),
@@ -114,16 +148,19 @@ SECRETS = {
         ("5.4", (RESULTS, -GAIN), "not the other way round"),
         ("5.4", (RESULTS, 100 * RESULTS["train accuracy"].diff()), "not training accuracy"),
         ("5.4", (RESULTS, RESULTS["seconds"].diff()), "validation accuracy minus"),
-        ("5.4", (RESULTS, GAIN.round(1)), "validation accuracy minus"),  # rounded too far
-        ("5.4", (RESULTS, np.trunc(GAIN * 10) / 10), "validation accuracy minus"),  # truncated
-        ("5.4", (RESULTS, RANKED.to_list()[::-1]), "validation accuracy minus"),  # ranked upside down, unlabelled
+        ("5.4", (RESULTS, GAIN.round(1)), "2 significant figures or more"),  # rounded too far
+        ("5.4", (RESULTS, np.trunc(GAIN * 10) / 10), "not cut off"),  # truncated
+        ("5.4", (RESULTS, np.array(RANKED.to_list())[[1, 0, 2, 3, 4, 5, 6]]), "validation accuracy minus"),
+        ("5.4", (RESULTS, "x"), "could not be read"),
+        ("5.4", (RESULTS.assign(**{"val accuracy": 0.9}), np.zeros(7)), "not the accuracies the ablation recorded"),
+        ("5.4", (invented(), 100 * invented()["val accuracy"].diff()), "not the accuracies the ablation recorded"),
         ("5.4", (RESULTS, GAIN.iloc[1:4]), "one gain per step"),
         ("5.4", (RESULTS, GAIN * math.nan), "not numbers"),
         ("5.4", (RESULTS, GAIN.fillna(0) * [1, 1, 1, math.inf, 1, 1, 1, 1]), "not numbers"),
         ("5.4", (RESULTS, GAIN.iloc[1:].reset_index(drop=True) + 0.1), "validation accuracy minus"),
         ("5.4", (RESULTS.head(4), GAIN.head(4)), "the chapter's own `results` table"),  # a made-up table
         ("5.4", (RESULTS.drop(columns="change"), GAIN), "the chapter's own `results` table"),
-        ("5.4", (RESULTS.assign(**{"val accuracy": 100 * RESULTS["val accuracy"]}), GAIN), "fractions"),
+        ("5.4", (RESULTS.assign(**{"val accuracy": 100 * RESULTS["val accuracy"]}), GAIN), "not the accuracies"),
         ("5.4", (RESULTS.to_dict(), GAIN), "(results, gain)"),
         ("5.4", GAIN, "(results, gain)"),
         ("5.5", 222, "fc1 and fc2 are not followed by batch normalization"),
@@ -132,7 +169,8 @@ SECRETS = {
         ("5.5", 8, "feed straight into a batch normalization"),  # exercise 5.1's answer
         ("5.6", SE_5_6 / 100, "multiply by 100"),
         ("5.6", 1.96 * SE_5_6, "half-width"),
-        ("5.6", 0.21, "sqrt(p (1 - p) / n)"),  # truncated
+        ("5.6", 0.21, "not cut off"),  # truncated
+        ("5.6", 0.2, "2 significant figures or more"),  # one figure: the rule every check states
         ("5.6", 0.3, "sqrt(p (1 - p) / n)"),
         ("5.6", 100 * math.sqrt(0.951 * 0.049 / 60_000), "sqrt(p (1 - p) / n)"),  # the training images' n
         ("5.6", 100 * 0.951 * 0.049 / 10_000, "sqrt(p (1 - p) / n)"),  # the variance
@@ -146,6 +184,11 @@ def test_a_typical_wrong_answer_gets_its_hint(number: str, answer, hint: str, ca
 @pytest.mark.parametrize("answer", NONSENSE)
 def test_nonsense_gets_a_hint_not_a_traceback(number: str, answer, capsys) -> None:
     assert_rejected(number, answer, "", capsys, *SECRETS.get(number, ()))
+
+
+def test_5_4_says_it_needs_the_ablations_checkpoints(monkeypatch, tmp_path, capsys) -> None:
+    monkeypatch.setenv("LENET_CACHE", str(tmp_path))
+    assert_rejected("5.4", (RESULTS, GAIN), "run the chapter's ablation first", capsys)
 
 
 def test_exercise_5_2s_widths_are_the_chapters() -> None:
