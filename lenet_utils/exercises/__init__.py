@@ -144,6 +144,9 @@ def agrees(values: Any, expected: Any) -> bool:
     pairs = list(zip(np.atleast_1d(values).tolist(), np.atleast_1d(expected).tolist(), strict=True))
     if all(matches(v, e, rel_tol=1e-4) for v, e in pairs):  # 1e-4: a float32 sum of many pixels is still right
         return True
-    if all(abs(v - e) <= 0.1 * abs(e) or any(math.isclose(v, round(e, d)) for d in range(-2, 16)) for v, e in pairs):
+    if all(
+        abs(v - e) <= 0.1 * abs(e) or any(round(e, d) and math.isclose(v, round(e, d)) for d in range(16))
+        for v, e in pairs
+    ):
         raise Unreadable("close, but not it: give every number to 2 significant figures or more, rounded, not cut off")
     return False

@@ -149,7 +149,7 @@ SECRETS = {
         ("5.4", (RESULTS, 100 * RESULTS["train accuracy"].diff()), "not training accuracy"),
         ("5.4", (RESULTS, RESULTS["seconds"].diff()), "validation accuracy minus"),
         ("5.4", (RESULTS, GAIN.round(1)), "2 significant figures or more"),  # rounded too far
-        ("5.4", (RESULTS, np.trunc(GAIN * 10) / 10), "not cut off"),  # truncated
+        ("5.4", (RESULTS, np.trunc(GAIN * 10) / 10), "validation accuracy minus"),  # truncated
         ("5.4", (RESULTS, np.array(RANKED.to_list())[[1, 0, 2, 3, 4, 5, 6]]), "validation accuracy minus"),
         ("5.4", (RESULTS, "x"), "could not be read"),
         ("5.4", (RESULTS.assign(**{"val accuracy": 0.9}), np.zeros(7)), "not the accuracies the ablation recorded"),
@@ -164,6 +164,7 @@ SECRETS = {
         ("5.4", (RESULTS.to_dict(), GAIN), "(results, gain)"),
         ("5.4", GAIN, "(results, gain)"),
         ("5.5", 222, "fc1 and fc2 are not followed by batch normalization"),
+        ("5.5", torch.arange(128.0), "not a list of them"),  # the biases themselves: never "not 128 values"
         ("5.5", 128.5, "not a whole number"),
         ("5.5", 0, "feed straight into a batch normalization"),
         ("5.5", 8, "feed straight into a batch normalization"),  # exercise 5.1's answer
