@@ -12,10 +12,13 @@ import importlib
 import math
 import pkgutil
 from collections.abc import Callable, Mapping
+from functools import cache
 from typing import Any
 
 import numpy as np
 import torch
+
+from ..data import DataSplits, load_fashion_mnist
 
 Check = Callable[[Any], "str | None"]
 CHECKS: dict[str, Check] = {}
@@ -34,6 +37,12 @@ def exercise(number: str) -> Callable[[Check], Check]:
         return check
 
     return register
+
+
+@cache
+def book_data() -> DataSplits:
+    """The chapters' Fashion-MNIST splits, loaded once (tests replace this with tiny data)."""
+    return load_fashion_mnist()
 
 
 def _all_checks() -> dict[str, Check]:

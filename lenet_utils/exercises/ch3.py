@@ -2,31 +2,29 @@
 
 from __future__ import annotations
 
-from functools import cache
+from collections.abc import Callable
 from typing import Any
 
 import torch
 from torch import nn
 
-from ..data import load_fashion_mnist
-from . import Unreadable, agrees, choice, count, exercise, matches, number, parts
+from . import Unreadable, agrees, book_data, choice, count, exercise, matches, number, parts
 
+ZERO = 600  # the index of x = 0 on the grid of _slopes
 TRAINED_ACCURACY = 0.8  # every trained ReLU model of the book gets more of the validation images right
 
 
-def _largest_slope(activation: torch.nn.Module) -> float:
-    """The largest slope of `activation` on a fine grid that contains 0, by autograd."""
-    x = torch.linspace(-6, 6, 1201, dtype=torch.float64, requires_grad=True)
-    (slope,) = torch.autograd.grad(activation(x).sum(), x)
-    return slope.max().item()
+def _slopes(activation: Callable[[torch.Tensor], torch.Tensor]) -> torch.Tensor:
+    """The slopes of `activation` on a fine grid from -6 to 6 whose middle point (index ZERO) is 0, by autograd."""
+    x = torch.linspace(-6, 6, 2 * ZERO + 1, dtype=torch.float64, requires_grad=True)
+    return torch.autograd.grad(activation(x).sum(), x)[0]
 
 
 @exercise("3.1")
 def three_layer_factors(answer: Any) -> str | None:
     """(largest factor through three sigmoids, largest factor through three tanh), two numbers."""
     sigmoid_factor, tanh_factor = (number(v) for v in parts(answer, 2, "two numbers: (sigmoid_factor, tanh_factor)"))
-    best_sigmoid = _largest_slope(torch.nn.Sigmoid()) ** 3
-    best_tanh = _largest_slope(torch.nn.Tanh()) ** 3
+    best_sigmoid, best_tanh = (_slopes(f).max().item() ** 3 for f in (torch.sigmoid, torch.tanh))
     if matches(sigmoid_factor, best_tanh) and matches(tanh_factor, best_sigmoid):
         return "the two are swapped: the sigmoid's factor first, then tanh's"
     if matches(sigmoid_factor, 3 * best_sigmoid ** (1 / 3)):
@@ -45,10 +43,7 @@ def three_layer_factors(answer: Any) -> str | None:
 @exercise("3.2")
 def tanh_over_sigmoid_slope(answer: Any) -> str | None:
     """The factor k in tanh'(0) = k σ'(0), one number."""
-    zero = torch.zeros(1, dtype=torch.float64, requires_grad=True)
-    (d_sigmoid,) = torch.autograd.grad(torch.sigmoid(zero).sum(), zero)
-    (d_tanh,) = torch.autograd.grad(torch.tanh(zero).sum(), zero)
-    expected = (d_tanh / d_sigmoid).item()
+    expected = (_slopes(torch.tanh)[ZERO] / _slopes(torch.sigmoid)[ZERO]).item()
     k = number(answer)
     if matches(k, expected):
         return None
@@ -71,12 +66,6 @@ exercise("3.3")(
 )
 
 
-@cache
-def _validation() -> tuple[torch.Tensor, torch.Tensor]:
-    """The chapter's 5,000 normalized validation images and their labels (loaded once; tests replace this)."""
-    return load_fashion_mnist().val.tensors
-
-
 @exercise("3.4")
 def dead_units(answer: Any) -> str | None:
     """(the trained ReLU model, the number of its dead relu3 units, of those silent on > 99 %)."""
@@ -84,7 +73,7 @@ def dead_units(answer: Any) -> str | None:
     if not isinstance(model, nn.Sequential) or not isinstance(model[-2], nn.ReLU):
         raise Unreadable("give the trained ReLU network itself first (relu_run.model), then your two counts")
     dead, mostly_silent = count(dead), count(mostly_silent)
-    images, labels = _validation()
+    images, labels = book_data().val.tensors
     was_training, device = model.training, next(model.parameters()).device
     with torch.no_grad():
         outputs = model[:-1].eval()(images.to(device)).cpu()  # relu3's outputs, as the chapter computes them

@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any
 
 import numpy as np
 import torch
 from sklearn.metrics import confusion_matrix
 
-from ..data import CLASS_NAMES, load_split
-from . import Unreadable, array, choice, count, exercise, matches, number, parts
+from ..data import CLASS_NAMES
+from . import Unreadable, array, book_data, choice, count, exercise, matches, number, parts
 
 UPPER_BODY = ("T-shirt/top", "Pullover", "Coat", "Shirt")
 TRAINED = (0.8, 0.97)  # the test accuracies a trained model of this book can have (the chapters' are near 0.9)
@@ -27,18 +26,13 @@ check_4_1 = exercise("4.1")(
 )
 
 
-@cache
-def _test_labels() -> np.ndarray:
-    """The official test labels (loaded once; tests replace this with their own labels)."""
-    return load_split("test")[1].numpy()
-
-
 def _test_set_labels(values: Any, predicted: np.ndarray) -> np.ndarray:
     """`values` as class indices; Unreadable unless they are the test set's labels, in order, and `predicted` gets
     as many of them right as a trained model of this book does."""
     labels = _classes(values, "test_labels")
-    if not np.array_equal(labels, _test_labels()):
-        raise Unreadable(f"test_labels should be the labels of the {len(_test_labels()):,} test images, in order")
+    test_labels = book_data().test.tensors[1].numpy()
+    if not np.array_equal(labels, test_labels):
+        raise Unreadable(f"test_labels should be the labels of the {len(test_labels):,} test images, in order")
     if len(predicted) == len(labels) and not TRAINED[0] <= np.mean(labels == predicted) <= TRAINED[1]:
         raise Unreadable("these are not a trained model's predictions of the test images: pass the chapter's own")
     return labels

@@ -14,7 +14,7 @@ import pandas as pd
 from torch import nn
 
 from .. import TrainConfig
-from ..chapter_models import ablation_configs
+from ..chapter_models import ABLATION_STEPS, ablation_configs
 from ..checkpoint import load_checkpoint
 from ..errors import CheckpointMismatchError
 from ..loop import History
@@ -22,19 +22,8 @@ from ..model import count_parameters
 from ..paths import cache_dir
 from . import Unreadable, agrees, array, choice, count, exercise, matches, number
 
-# Chapter 5's final configuration (step 7 of its ablation), the network exercises 5.2 and 5.5 ask about.
-FINAL_CONFIG = TrainConfig(
-    "relu",
-    epochs=11,
-    lr=3e-3,
-    act_after_conv2=True,
-    pool="max",
-    batch_norm=True,
-    widths=(32, 32, 64, 84),
-    flip=True,
-    schedule="onecycle",
-)
-ABLATION_INGREDIENTS = 7  # steps 1 to 7 of the chapter's ablation
+FINAL_CONFIG = ablation_configs()[-1]  # chapter 5's final model, the network exercises 5.2 and 5.5 ask about
+ABLATION_INGREDIENTS = len(ABLATION_STEPS) - 1  # steps 1 to 7 of the chapter's ablation
 WIDTHS_5_2 = ((16, 32, 64, 84), (32, 32, 120, 84), (32, 64, 64, 84), (64, 32, 64, 84))
 CLAIMED_ACCURACY, TEST_IMAGES = 0.951, 10_000  # exercise 5.6's classmate, on the official test set
 

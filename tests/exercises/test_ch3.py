@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from fractions import Fraction
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from torch.utils.data import TensorDataset
 
 from lenet_utils.exercises import ch3, hint_for
 
@@ -101,7 +103,7 @@ def trained(monkeypatch: pytest.MonkeyPatch) -> torch.nn.Sequential:
     model, images = relu_model(), relu3_outputs()
     with torch.no_grad():
         labels = model(images).argmax(1)
-    monkeypatch.setattr(ch3, "_validation", lambda: (images, labels))
+    monkeypatch.setattr(ch3, "book_data", lambda: SimpleNamespace(val=TensorDataset(images, labels)))
     return model
 
 

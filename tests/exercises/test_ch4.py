@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 import torch
 from sklearn.metrics import confusion_matrix
+from torch.utils.data import TensorDataset
 
 from lenet_utils import CLASS_NAMES
 from lenet_utils.exercises import ch4
@@ -23,7 +26,7 @@ def predictions(monkeypatch: pytest.MonkeyPatch) -> tuple[torch.Tensor, torch.Te
     labels = torch.arange(1_000) % 10
     logits = torch.randn(1_000, 10, generator=generator)
     logits[torch.arange(1_000), labels] += 3
-    monkeypatch.setattr(ch4, "_test_labels", lambda: labels.numpy())
+    monkeypatch.setattr(ch4, "book_data", lambda: SimpleNamespace(test=TensorDataset(labels, labels)))
     return logits.softmax(dim=1), labels
 
 
