@@ -158,8 +158,8 @@ SECRETS = {
         ("5.4", (RESULTS, GAIN * math.nan), "not numbers"),
         ("5.4", (RESULTS, GAIN.fillna(0) * [1, 1, 1, math.inf, 1, 1, 1, 1]), "not numbers"),
         ("5.4", (RESULTS, GAIN.iloc[1:].reset_index(drop=True) + 0.1), "validation accuracy minus"),
-        ("5.4", (RESULTS.head(4), GAIN.head(4)), "the chapter's own `results` table"),  # a made-up table
-        ("5.4", (RESULTS.drop(columns="change"), GAIN), "the chapter's own `results` table"),
+        ("5.4", (RESULTS.head(4), GAIN.head(4)), "not the accuracies"),  # a made-up table
+        ("5.4", (RESULTS.drop(columns="val accuracy"), GAIN), "not the accuracies"),
         ("5.4", (RESULTS.assign(**{"val accuracy": 100 * RESULTS["val accuracy"]}), GAIN), "not the accuracies"),
         ("5.4", (RESULTS.to_dict(), GAIN), "(results, gain)"),
         ("5.4", GAIN, "(results, gain)"),
