@@ -9,22 +9,18 @@ notebook up to its first exercise with the shared checkpoint cache (LENET_CACHE,
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 
 import nbformat
 import pytest
 from edition_helpers import CHAPTERS, GLUE_PREFIX, STUDENT_EXERCISE, assert_no_outputs, markdown_text, myst_only
-from nbclient import NotebookClient
-from nbclient.exceptions import CellExecutionError
 
 from booktools.chapters import ROOT
 from booktools.editions import ANSWER_PROMPT, ANSWERS, HIDDEN
 from booktools.install import requirement
 
 # Read at import, before conftest's private_cache fixture points LENET_CACHE at an empty folder.
-SHARED_CACHE = os.environ.get("LENET_CACHE") or str(ROOT / ".cache")
 NAMES = [chapter.path.name for chapter in CHAPTERS]
 SOLUTION_TEXT = re.compile(r"\{solution(?:-start|-end)?\}", re.I)
 # A whole plain solution block, closed by a fence of the same characters (the book's own form).
@@ -135,31 +131,21 @@ def test_key_has_the_discussion_answers(editions: Path) -> None:
     assert not (editions / "colab" / "discussion.ipynb").exists()
 
 
-@pytest.mark.slow
-@pytest.mark.parametrize("name", NAMES)
-def test_chapter_runs_up_to_the_exercises(
-    editions: Path, name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    notebook = nbformat.read(editions / "student" / name, as_version=4)
+def code_before_the_exercises(path: Path) -> list[str]:
+    """The sources of the code cells above an edition's first exercise."""
+    cells = nbformat.read(path, as_version=4).cells
     first = next(
-        (
-            index
-            for index, cell in enumerate(notebook.cells)
-            if cell.cell_type == "markdown" and STUDENT_EXERCISE.search(cell.source)
-        ),
-        None,
+        i for i, cell in enumerate(cells) if cell.cell_type == "markdown" and STUDENT_EXERCISE.search(cell.source)
     )
-    assert first is not None, f"{name} has no exercise"
-    notebook.cells = notebook.cells[:first]
-    monkeypatch.setenv("LENET_CACHE", SHARED_CACHE)  # the kernel inherits this process's environment
-    monkeypatch.setenv("MPLBACKEND", "Agg")
-    client = NotebookClient(
-        notebook, kernel_name="python3", timeout=1800, resources={"metadata": {"path": str(tmp_path)}}
-    )
-    try:
-        client.execute()
-    except CellExecutionError as exc:
-        pytest.fail(f"{name} fails before its first exercise:\n{exc}")
+    return [cell.source for cell in cells[:first] if cell.cell_type == "code"]
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_student_edition_runs_the_code_the_colab_run_checks(editions: Path, name: str) -> None:
+    """Up to the exercises a student runs the Colab edition's code, which make test runs once (test_colab_run)."""
+    student = code_before_the_exercises(editions / "student" / name)
+    assert student
+    assert student == code_before_the_exercises(editions / "colab" / name)
 
 
 @pytest.mark.parametrize("edition", ["colab", "student"])
