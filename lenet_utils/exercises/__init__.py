@@ -136,20 +136,14 @@ def parts(answer: Any, n: int, what: str) -> list:
 
 
 def matches(value: float, expected: float, rel_tol: float = 1e-6) -> bool:
-    """Whether `value` is `expected`, or `expected` rounded as a person would, to 2 significant digits or more.
-
-    A truncation (0.015 for 0.015625) or a near miss (0.0166) does not match; 0.016 and 0.0156 do.
-    """
+    """Whether `value` is `expected` or it rounded to 2 significant digits or more (0.016, not 0.015 or 0.0166)."""
     if math.isclose(value, expected, rel_tol=rel_tol, abs_tol=1e-12):
         return True
     return any(math.isclose(value, float(f"{expected:.{digits - 1}e}"), rel_tol=1e-9) for digits in range(2, 16))
 
 
 def agrees(values: Any, expected: Any) -> bool:
-    """Whether each value is its expected one to 2 significant figures or more, the one rule of every check.
-
-    Values that are all only close (rounded too far, cut off, a near miss) raise Unreadable with the rule.
-    """
+    """Whether each value `matches` its expected one, the rule of every check; Unreadable if all are only close."""
     pairs = list(zip(np.atleast_1d(values).tolist(), np.atleast_1d(expected).tolist(), strict=True))
     if all(matches(v, e, rel_tol=1e-4) for v, e in pairs):  # 1e-4: a float32 sum of many pixels is still right
         return True

@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from functools import cache
 from typing import Any
 
 import pandas as pd
 import torch
 
-from ..data import CLASS_NAMES, DEFAULT_VAL_SIZE, SPLIT_SIZES, load_split, train_val_indices
+from ..data import CLASS_NAMES, DEFAULT_VAL_SIZE, SPLIT_SIZES, train_val_indices
 from ..runtime import DEFAULT_SEED
-from . import Unreadable, agrees, choice, count, exercise, number
+from . import Unreadable, agrees, book_data, choice, count, exercise, number
 
 check_1_2 = exercise("1.2")(
     choice(
@@ -25,12 +24,6 @@ check_1_2 = exercise("1.2")(
 )
 
 
-@cache
-def _training_images() -> tuple[torch.Tensor, torch.Tensor]:
-    """The official training images and labels (loaded once; tests replace this with tiny data)."""
-    return load_split("train")
-
-
 @exercise("1.3")
 def check_1_3(answer: Any) -> str | None:
     """A pandas Series of each class's mean pixel value (0..1), indexed by class name, darkest first."""
@@ -39,8 +32,10 @@ def check_1_3(answer: Any) -> str | None:
     got = {str(name): number(value) for name, value in answer.items()}
     if len(answer) != len(CLASS_NAMES) or sorted(got) != sorted(CLASS_NAMES):
         return "give one value per class, indexed by the class names (index=CLASS_NAMES)"
-    images, labels = _training_images()
-    expected = {name: (images[labels == c].double() / 255).mean().item() for c, name in enumerate(CLASS_NAMES)}
+    data = book_data()  # every training image: the split's training and validation parts, normalized back to 0..1
+    images, labels = (torch.cat(pair) for pair in zip(data.train.tensors, data.val.tensors, strict=True))
+    expected = {name: images[labels == c].double().mean().item() for c, name in enumerate(CLASS_NAMES)}
+    expected = {name: mean * data.std + data.mean for name, mean in expected.items()}  # undo the normalization
     if all(abs(got[name] - 255 * mean) < 0.5 for name, mean in expected.items()):
         return "these are on the 0..255 scale: divide the pixels by 255 before averaging"
     if not agrees([got[name] for name in expected], list(expected.values())):

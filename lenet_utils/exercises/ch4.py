@@ -27,8 +27,7 @@ check_4_1 = exercise("4.1")(
 
 
 def _test_set_labels(values: Any, predicted: np.ndarray) -> np.ndarray:
-    """`values` as class indices; Unreadable unless they are the test set's labels, in order, and `predicted` gets
-    as many of them right as a trained model of this book does."""
+    """`values` as class indices; Unreadable unless they are the test labels and `predicted` is a trained model's."""
     labels = _classes(values, "test_labels")
     test_labels = book_data().test.tensors[1].numpy()
     if not np.array_equal(labels, test_labels):

@@ -81,10 +81,8 @@ check_5_3 = exercise("5.3")(
 
 
 def _gains(results: pd.DataFrame, gain: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The student's gains and those of `results`, lined up by step (a Series or dict by its keys, else in step
-    order, or ranked in either direction). Step 0 has no step before it: whatever stands there (NaN, 0) is left out.
-    """
-    expected = 100 * results["val accuracy"].diff().iloc[1:]
+    """The student's gains and those of `results` lined up: by step (a Series, a dict), in step order, or ranked."""
+    expected = 100 * results["val accuracy"].diff().iloc[1:]  # step 0 has no step before it: its NaN or 0 is dropped
     if isinstance(gain, Mapping):
         gain = pd.Series(gain)
     if isinstance(gain, pd.DataFrame) and gain.shape[1] == 1:

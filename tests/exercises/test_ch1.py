@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import math
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 import pytest
 import torch
+from torch.utils.data import TensorDataset
 
 from lenet_utils import CLASS_NAMES
-from lenet_utils.exercises import ch1
+from lenet_utils.data import normalize
+from lenet_utils.exercises import book_data, ch1
 
 from . import assert_rejected, assert_right
 from .conftest import NONSENSE
@@ -24,7 +27,9 @@ def tiny_train(monkeypatch: pytest.MonkeyPatch) -> tuple[torch.Tensor, torch.Ten
     labels = torch.arange(10).repeat(2)
     images = (labels * 20 + torch.tensor([0, 10]).repeat_interleave(10)).to(torch.uint8)
     images = images[:, None, None].expand(-1, 2, 2).contiguous()
-    monkeypatch.setattr(ch1, "_training_images", lambda: (images, labels))
+    splits = SimpleNamespace(train=TensorDataset(normalize(images[:15], 0.2, 0.1), labels[:15]), mean=0.2, std=0.1)
+    splits.val = TensorDataset(normalize(images[15:], 0.2, 0.1), labels[15:])
+    monkeypatch.setattr(ch1, "book_data", lambda: splits)
     return images, labels
 
 
@@ -112,7 +117,7 @@ def test_1_4_rejects_a_typical_mistake_with_its_hint(answer, hint: str, capsys) 
 @pytest.mark.real_data
 @pytest.mark.slow
 def test_1_3_on_the_real_training_images(real_splits, capsys) -> None:
-    ch1._training_images.cache_clear()
+    book_data.cache_clear()
     assert_right("1.3", brightness(*real_splits["train"]), capsys)
     assert brightness(*real_splits["train"]).index[[0, -1]].tolist() == ["Sandal", "Coat"]
     assert_rejected("1.3", brightness(*real_splits["train"]).round(1), "2 significant figures", capsys)
