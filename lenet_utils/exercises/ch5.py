@@ -104,18 +104,17 @@ def _gains(results: pd.DataFrame, gain: Any) -> tuple[np.ndarray, np.ndarray]:
 def _recorded_val_accuracies() -> list[set[float]]:
     """For each step of the ablation, the validation accuracies its checkpoints in the cache recorded."""
     steps = [TrainConfig("relu"), *ablation_configs()[1:]]  # step 0 is chapter 3's model, read after 2 epochs
-    epochs = [config.epochs for config in ablation_configs()]
     recorded: list[set[float]] = [set() for _ in steps]
     for path in (cache_dir() / "checkpoints").glob("lenet-relu-*.pt"):
         for model in {repr(m): m for m in (c.build_model() for c in steps)}.values():  # each architecture once
             try:
                 payload = load_checkpoint(path, model)
-            except (CheckpointMismatchError, OSError):
+                history = History.from_dict(payload["history"])
+            except (CheckpointMismatchError, OSError, ValueError):  # another architecture, or a damaged file
                 continue
-            history = History.from_dict(payload["history"])
-            for step, config in enumerate(steps):
-                if not config.differences(payload["config"]) and history.epochs >= epochs[step]:
-                    recorded[step].add(history.val_acc[epochs[step] - 1])
+            for seen, config, read in zip(recorded, steps, ablation_configs(), strict=True):
+                if not config.differences(payload["config"]) and history.epochs >= read.epochs:
+                    seen.add(history.val_acc[read.epochs - 1])
             break
     return recorded
 
