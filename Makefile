@@ -10,6 +10,7 @@ SOURCES := $(wildcard lenet_utils/*.py lenet_utils/*/*.py lenet_utils/*.json) py
 
 book: $(VENV)/.installed node_modules/.package-lock.json system-data system-browser  ## set up everything and build the site into _build/html
 	$(BIN)/jupyter-book build . -W -n --keep-going
+	rm -rf -- "$(CURDIR)/_build/html/editions"  # only what this build writes is published: no key left by hand
 	"$(BIN)/python" -m booktools editions _build/html/editions colab student  # downloads, and the colab branch
 	"$(BIN)/python" -m booktools.slides  # the deck booktools/slides/deck.yml plans, offline reveal.js: _build/html/slides/
 	"$(BIN)/python" -m booktools.handout  # plan.pdf and the worksheet handout.pdf, printed by Chromium: _build/html/teaching/

@@ -68,6 +68,16 @@ def test_site_is_built():
     assert book_config()["title"] in page.title.get_text(), f"{first.name} does not carry the book's title"
 
 
+def test_the_answer_key_is_nowhere_in_the_built_site():
+    """No key notebook, no discussion answers, no link to them on the site: `make key` is the teacher's."""
+    require_site()
+    notebooks = sorted(path.relative_to(SITE_DIR).as_posix() for path in SITE_DIR.rglob("*.ipynb"))
+    assert notebooks
+    assert [name for name in notebooks if "/key/" in f"/{name}" or name.endswith("discussion.ipynb")] == []
+    for page in SITE_DIR.rglob("*.html"):
+        assert "editions/key" not in page.read_text(encoding="utf-8", errors="replace"), page
+
+
 @pytest.mark.parametrize("docname", PAGES, ids=page_id)
 def test_every_toc_page_is_built(docname):
     source_file(docname)
