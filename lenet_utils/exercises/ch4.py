@@ -116,13 +116,16 @@ def check_4_4(answer: Any) -> str | None:
 
 @exercise("4.5")
 def check_4_5(answer: Any) -> str | None:
-    """The highest Shirt recall any model could reach, as a fraction between 0 and 1."""
-    bad_share = 1 / 20  # one test shirt in twenty, in the question
+    """The Shirt recall, against the labels, of a model that identifies every garment correctly."""
+    bad_share = 1 / 20  # one image labelled Shirt in twenty, in the question
     value = number(answer)
     if value > 1:
         return "give a fraction between 0 and 1 (0.5 for 50 %)"
     if matches(value, 1 - bad_share):
         return None
     if matches(value, bad_share):
-        return "that is the share of shirts with a bad label; the question asks for the best recall"
-    return "a model that sees every shirt right still disagrees with each bad label: what share can it get right?"
+        return "that is the share of images labelled Shirt that show another garment; the question asks for the recall"
+    return (
+        "recall counts, among the images labelled Shirt, those the model calls Shirt: which of them would a model "
+        "that is right about every garment call something else?"
+    )

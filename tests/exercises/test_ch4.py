@@ -214,13 +214,13 @@ def test_4_5_accepts_the_cap_as_a_fraction(answer, capsys) -> None:
 @pytest.mark.parametrize(
     ("answer", "hint"),
     [
-        (0.05, "share of shirts with a bad label"),
+        (0.05, "show another garment"),
         (95, "fraction between 0 and 1"),
-        (0.9, "what share can it get right"),
-        (1.0, "what share can it get right"),
-        (0.949, "what share can it get right"),
-        (0.96, "what share can it get right"),
-        (0.947, "what share can it get right"),
+        (0.9, "which of them would a model"),
+        (1.0, "which of them would a model"),
+        (0.949, "which of them would a model"),
+        (0.96, "which of them would a model"),
+        (0.947, "which of them would a model"),
         ("95%", "give a number"),
     ],
 )
