@@ -80,6 +80,7 @@ class Book:
     glue: dict[str, dict[str, dict]] = field(default_factory=dict)  # notebook name -> key -> MIME bundle
     labels: dict[str, str] = field(default_factory=dict)  # exercise or figure label -> "Exercise 2.1", "Fig. 2.3"
     titles: dict[str, str] = field(default_factory=dict)  # section label -> its heading
+    documents: dict[str, str] = field(default_factory=dict)  # chapter file stem -> its title, as {doc} shows it
     pending: list[tuple[str, str, str]] = field(default_factory=list)  # (role, label, explicit text)
 
     @classmethod
@@ -94,7 +95,10 @@ class Book:
         bibliography = Bibliography([root / name for name in config.get("bibtex_bibfiles", [])])
         book = cls(root, parser, bibliography, found, substitutions(root))
         for chapter in found:
-            book.glue[chapter.path.name] = glued_values(read_notebook(chapter.path))
+            notebook = read_notebook(chapter.path)
+            book.glue[chapter.path.name] = glued_values(notebook)
+            heads = (c.source for c in notebook.cells if c.cell_type == "markdown" and c.source.startswith("# "))
+            book.documents[chapter.stem] = next(heads, f"# {chapter.stem}").splitlines()[0][2:].strip()
         return book
 
     def reference(self, role: str, content: str) -> str:
@@ -342,6 +346,8 @@ class ChapterRenderer:
         if name == "math":
             return f"${content}$"
         explicit = EXPLICIT.match(content)  # {doc}, {term}, {abbr}, ...: their text
+        if name == "doc" and not explicit:  # Sphinx shows the document's title, not its file name
+            return self.book.documents.get(Path(content.strip()).name, content)
         return explicit[1] if explicit else content
 
     def glued(self, name: str, content: str) -> str:

@@ -5,6 +5,7 @@ turned into HTML by the same markdown-it parser, with formulas left for MathJax 
 from __future__ import annotations
 
 import html
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -18,6 +19,7 @@ from .myst import Book, ChapterRenderer, RenderError, load_yaml, read_notebook
 SITE = ROOT / "_build" / "html"  # the built site, which the slides and the worksheet are written into
 TEACHING = Path("book") / "teaching.md"
 DECK = Path(__file__).parent / "slides" / "deck.yml"  # the deck's plan, and the one list of in-class exercises
+LABEL = re.compile(r"^\(([\w-]+)\)=\s*$", re.M)  # a MyST target, `(teaching-colab)=`
 
 
 @dataclass
@@ -29,8 +31,8 @@ class Session:
     code: dict[str, nbformat.NotebookNode] = field(default_factory=dict)  # code cell id -> the cell
     captions: dict[str, str] = field(default_factory=dict)  # figure cell id -> "**Fig. 2.3** ..."
     exercises: dict[str, str] = field(default_factory=dict)  # "2.4" -> the id of the cell that asks it
-    titles: dict[int, str] = field(default_factory=dict)  # chapter number -> its title
     headings: dict[str, str] = field(default_factory=dict)  # cell id -> the heading it opens or sits under
+    pages: dict[str, str] = field(default_factory=dict)  # label -> the site page that defines it, "book/x.html"
     teaching: str = ""
 
     @classmethod
@@ -43,6 +45,7 @@ class Session:
             renderer, heading = ChapterRenderer(session.book, chapter, FOLDS["drop"]), ""
             for index, cell in enumerate(read_notebook(chapter.path).cells):
                 renderer.cell, asked = index, renderer.exercises
+                session.pages.update(dict.fromkeys(LABEL.findall(cell.source), f"book/{chapter.stem}.html"))
                 if cell.cell_type == "code":
                     session.code[cell.id] = cell
                     session.captions[cell.id] = "\n".join(renderer.figure(cell))
@@ -56,15 +59,19 @@ class Session:
                 tokens = session.book.parser.parse(text)
                 found = [tokens[i + 1].content for i, t in enumerate(tokens) if t.type == "heading_open"]
                 session.headings[cell.id] = found[0] if text.startswith("#") else heading
-                session.titles.setdefault(chapter.number, found[0] if found else "")
                 heading = found[-1] if found else heading
-        teaching = ChapterRenderer(session.book, Chapter(0, root / TEACHING), FOLDS["drop"])
-        segments = teaching.markdown((root / TEACHING).read_text(encoding="utf-8"))
-        session.teaching = session.book.resolve("\n".join(line for s in segments for line in s.lines), TEACHING.name)
+        source = (root / TEACHING).read_text(encoding="utf-8")
+        session.pages.update(dict.fromkeys(LABEL.findall(source), TEACHING.with_suffix(".html").as_posix()))
+        session.teaching = session.myst(source, TEACHING.name)
         for texts in (session.text, session.captions):
             for cell_id, text in texts.items():
                 texts[cell_id] = session.book.resolve(text, f"cell {cell_id}")
         return session
+
+    def myst(self, text: str, where: str) -> str:
+        """MyST written as the teaching page writes it (glue, roles, substitutions) as plain markdown."""
+        renderer = ChapterRenderer(self.book, Chapter(0, self.book.root / TEACHING), FOLDS["drop"])
+        return self.book.resolve("\n".join(line for s in renderer.markdown(text) for line in s.lines), where)
 
     def cell(self, cell_id: str) -> str:
         """The markdown of the markdown cell `cell_id`, or a RenderError naming it."""
@@ -104,10 +111,14 @@ class Session:
                 rows[-1].append(token.content)
         return rows
 
-    def html(self, markdown: str, picks: list[int] | None = None) -> str:
+    def html(self, markdown: str, picks: list[int] | None = None, site: str = "../") -> str:
         """`markdown` as HTML without its headings; with `picks`, only the top-level blocks (paragraphs, lists,
-        tables, formulas) at those positions, counted from 0."""
-        found = [block for block in blocks(self.book.parser.parse(markdown)) if block[0].type != "heading_open"]
+        tables, formulas) at those positions, counted from 0. A link to a label points at its page under `site`."""
+        tokens = self.book.parser.parse(markdown)
+        for link in (c for t in tokens for c in t.children or [] if c.type == "link_open"):
+            if (label := str(link.attrGet("href"))) in self.pages:
+                link.attrSet("href", f"{site}{self.pages[label]}#{label}")
+        found = [block for block in blocks(tokens) if block[0].type != "heading_open"]
         if picks and max(picks) >= len(found):
             raise RenderError(f"blocks {picks} asked of a text of {len(found)} blocks: {markdown[:60]!r}...")
         chosen = [token for index in (picks or range(len(found))) for token in found[index]]

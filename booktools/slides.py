@@ -4,9 +4,10 @@
 ``_build/html/slides/index.html``. ``booktools/slides/deck.yml`` says which chapter cells make the slides,
 block by block of the session plan in ``book/teaching.md``; the content comes from the chapters through
 ``booktools.session`` (text, formulas and tables rendered by ``booktools.myst``, figures and printouts from the
-committed outputs), and every slide's speaker notes hold its block's minutes and the teaching page's talking
-points for them. reveal.js and its notes plugin are copied from ``node_modules``, formulas use the site's own
-MathJax: the deck needs no network. ``S`` opens the speaker view, ``Esc`` the overview.
+committed outputs). Every slide's speaker notes give its block's minutes and what to say about that slide
+(deck.yml's `say`); a block's opening slide shows its name and minutes, its notes the teaching page's plan for it.
+reveal.js and its notes plugin are copied from ``node_modules``, formulas use the site's own MathJax:
+the deck needs no network. ``S`` opens the speaker view, ``Esc`` the overview.
 """
 
 from __future__ import annotations
@@ -45,6 +46,12 @@ class Slide:
     kind: str = "text"
 
 
+def tidy(table: str) -> str:
+    """A pandas table as a slide shows it: no header row that holds only the index's name, thousands separated."""
+    table = re.sub(r"<tr[^>]*>\s*<th>[^<]*</th>(\s*<t[hd]></t[hd]>)+\s*</tr>", "", table)
+    return re.sub(r"<td>(\d{4,})</td>", lambda number: f"<td>{int(number[1]):,}</td>", table)
+
+
 def outputs(session: Session, cell: nbformat.NotebookNode) -> tuple[str, str]:
     """A code cell's outputs as HTML (figures with alt text and caption, tables, printed text), and their kind."""
     parts, kind = [], "output"
@@ -64,10 +71,25 @@ def outputs(session: Session, cell: nbformat.NotebookNode) -> tuple[str, str]:
             parts.append(f"<figcaption>{caption}</figcaption></figure>")
             kind = "figure"
         elif "text/html" in data:
-            parts.append(fixed(re.sub(r"<style.*?</style>", "", data["text/html"], flags=re.S)))
+            parts.append(tidy(fixed(re.sub(r"<style.*?</style>", "", data["text/html"], flags=re.S))))
         elif "text/plain" in data:
             parts.append(f"<pre>{html.escape(data['text/plain'])}</pre>")
     return "\n".join(parts), kind
+
+
+def excerpt(body: str, start: int, stop: int) -> str:
+    """Rows `start` to `stop` (from 0, stop excluded) of the body's table, else items of its list, else lines of
+    its printout: one long table, list or printout spread over several slides."""
+    if "<tbody>" in body:
+        rows = re.findall(r"<tr>.*?</tr>", body.split("<tbody>", 1)[1], flags=re.S)
+        return re.sub(r"<tbody>.*</tbody>", lambda _: f"<tbody>{''.join(rows[start:stop])}</tbody>", body, flags=re.S)
+    if found := re.search(r"<(ol|ul)>(.*)</\1>", body, flags=re.S):
+        items = "".join(re.findall(r"<li>.*?</li>", found[2], flags=re.S)[start:stop])
+        opening = f'<ol start="{start + 1}">' if found[1] == "ol" else "<ul>"
+        return f"{opening}{items}</{found[1]}>"
+    if found := re.search(r"<pre>(.*?)</pre>", body, flags=re.S):
+        return f"<pre>{''.join(found[1].splitlines(keepends=True)[start:stop])}</pre>"
+    raise RenderError(f"{DECK.name} asks for part {start}–{stop} of a slide that holds no table, list or printout")
 
 
 def content(session: Session, entry: dict) -> Slide:
@@ -77,38 +99,52 @@ def content(session: Session, entry: dict) -> Slide:
         title, question = session.exercise(str(entry["exercise"]))
         return Slide(session.inline(title), session.html(question, picks), "", "exercise")
     if "teaching" in entry:
-        body = session.html(session.section(entry["teaching"]), picks)
-        return Slide(html.escape(entry.get("title", entry["teaching"])), body, "")
-    cell_id = str(entry.get("cell", ""))
-    if cell_id in session.code:
-        cell, show = session.code[cell_id], entry.get("show", ["output"])
-        code = f"<pre><code>{html.escape(NBVAL_COMMENT.sub('', cell.source))}</code></pre>" if "code" in show else ""
-        body, kind = outputs(session, cell) if "output" in show else ("", "code")
-        body = code + body
+        body, title, kind = (
+            session.html(session.section(entry["teaching"]), picks),
+            entry.get("title", entry["teaching"]),
+            "text",
+        )
     else:
-        body, kind = session.html(session.cell(cell_id), picks), "text"
-    title = entry.get("title") or session.headings.get(cell_id)
+        cell_id = str(entry.get("cell", ""))
+        title = entry.get("title") or session.headings.get(cell_id)
+        if cell_id in session.code:
+            cell, show = session.code[cell_id], entry.get("show", ["output"])
+            code = (
+                f"<pre><code>{html.escape(NBVAL_COMMENT.sub('', cell.source))}</code></pre>" if "code" in show else ""
+            )
+            body, kind = outputs(session, cell) if "output" in show else ("", "code")
+            if entry.get("predict"):  # the class predicts first: the output appears on the next key press
+                body = f'<div class="fragment">{body}</div>'
+            body = code + body
+        else:
+            body, kind = session.html(session.cell(cell_id), picks), "text"
     if not title:
-        raise RenderError(f"{DECK.name}: the slide of cell {cell_id} has no title; give it one with `title:`")
+        raise RenderError(f"{DECK.name}: the slide of {entry} has no title; give it one with `title:`")
+    if "part" in entry:
+        body = excerpt(body, *entry["part"])
     return Slide(session.inline(title), body, "", kind)
 
 
-def notes(session: Session, names: list[str]) -> str:
-    """Speaker notes from chapter cells (by id) and sections of the teaching page (by heading)."""
-    return "\n".join(
-        session.html(session.text[name] if name in session.text else session.section(name)) for name in names
-    )
+def said(session: Session, entry: dict, head: str) -> str:
+    """A slide's speaker notes: the block's minutes and name, then what to say about this slide (`say:`)."""
+    if not entry.get("say"):
+        raise RenderError(f"{DECK.name}: the slide {entry} has no speaker notes; write them under `say:`")
+    return head + session.html(session.myst(entry["say"], DECK.name))
 
 
 def slides(session: Session, plan: dict, title: str) -> list[Slide]:
     """Every slide of the deck: title, agenda, each block's opening slide and its slides, and the closing slide."""
     rows = session.plan()
     header, by_minutes = rows[0], {row[0]: row for row in rows[1:]}
-    opening = notes(session, plan.get("opening_notes", []))
     agenda = "".join(f"<tr><td>{session.inline(r[0])}</td><td>{session.inline(r[1])}</td></tr>" for r in rows[1:])
     deck = [
-        Slide(html.escape(title), f"<p>{html.escape(plan['subtitle'])}</p>", opening, "title"),
-        Slide("Today's session", f"<table><tbody>{agenda}</tbody></table>", opening, "agenda"),
+        Slide(html.escape(title), f"<p>{html.escape(plan['subtitle'])}</p>", said(session, plan, ""), "title"),
+        Slide(
+            "Today's session",
+            f"<table><tbody>{agenda}</tbody></table>",
+            session.html(session.section(plan["agenda_notes"])),
+            "agenda",
+        ),
     ]
     for block in plan["blocks"]:
         row = by_minutes.get(block["minutes"])
@@ -117,19 +153,19 @@ def slides(session: Session, plan: dict, title: str) -> list[Slide]:
         facts = "".join(
             f"<dt>{session.inline(h)}</dt><dd>{session.inline(c)}</dd>" for h, c in zip(header, row, strict=True)
         )
-        talk = f"<p><strong>{session.inline(row[0])} min: {session.inline(row[1])}</strong></p>"
-        talk += session.html(session.section(row[0]))
-        deck.append(Slide(session.inline(row[1]), f"<dl>{facts}</dl>", talk, "divider"))
+        head = f"<p><strong>{session.inline(row[0])} min: {session.inline(row[1])}</strong></p>"
+        talk = f"{head}<dl>{facts}</dl>{session.html(session.section(row[0]))}"
+        minutes = f'<p class="minutes">{session.inline(row[0])} min</p>'
+        deck.append(Slide(session.inline(row[1]), minutes, talk, "divider"))
         for entry in block["slides"]:
             made = content(session, entry)
-            deck.append(Slide(made.title, made.body, talk + notes(session, entry.get("notes", [])), made.kind))
+            deck.append(Slide(made.title, made.body, said(session, entry, head), made.kind))
     chapters = "".join(
-        f'<li><a href="../book/{c.stem}.html">{session.inline(session.titles[c.number])}</a></li>'
+        f'<li><a href="../book/{c.stem}.html">{session.inline(session.book.documents[c.stem])}</a></li>'
         for c in session.book.chapters
     )
     closing = f"<p>{html.escape(plan['closing']['text'])}</p><ol>{chapters}</ol>"
-    closing_notes = notes(session, plan["closing"].get("notes", []))
-    deck.append(Slide(html.escape(plan["closing"]["title"]), closing, closing_notes, "closing"))
+    deck.append(Slide(html.escape(plan["closing"]["title"]), closing, said(session, plan["closing"], ""), "closing"))
     return deck
 
 

@@ -4,10 +4,12 @@
 ``_build/html/teaching/``: ``plan.html`` and ``plan.pdf`` (one page for the lectern: the session plan, what to
 skip when time runs short and the run times, all from ``book/teaching.md``, with links to the published site)
 and ``handout.html`` and ``handout.pdf`` (the worksheet: the questions of the in-class exercises that
-``booktools/slides/deck.yml`` names, each with ruled space to answer in, and where the notebooks are). Text
-comes from the chapters and the teaching page through ``booktools.session``; solutions are never rendered.
-A printed PDF keeps its links as they are written, so every link is absolute, on the site's published
-address (``html.baseurl`` of ``_config.yml``, else the GitHub Pages address of its repository).
+``booktools/slides/deck.yml`` names, each with ruled space to answer in, after the shape rules and the layer table
+that deck.yml's ``worksheet`` names, and where the notebooks are). Text comes from the chapters and the teaching
+page through ``booktools.session``; solutions are never rendered. Every link is absolute, on the site's published
+address (``html.baseurl`` of ``_config.yml``, else the GitHub Pages address of its repository), and paper prints
+its address beside it. The worksheet links the site's page only of chapters without an in-class exercise: the
+others' pages show its solution a click away.
 """
 
 from __future__ import annotations
@@ -22,10 +24,11 @@ from urllib.parse import urlsplit
 
 import jinja2
 
+from booktools import slides
 from booktools.chapters import ROOT
 from booktools.install import repository_url
 from booktools.myst import RenderError, load_yaml
-from booktools.session import SITE, Session, in_class
+from booktools.session import DECK, SITE, Session, in_class
 from booktools.sphinx_ext import colab_url
 
 TEMPLATES = Path(__file__).parent
@@ -47,23 +50,27 @@ def render_pages(root: Path = ROOT) -> dict[str, str]:
     session = Session.load(root)
     site = site_address(root)
     rows = session.plan()
+    asked = in_class()
     chapters = [
         {
-            "title": session.inline(session.titles[c.number]),
+            "title": session.inline(session.book.documents[c.stem]),
             "page": f"{site}book/{c.stem}.html",
             "colab": colab_url("student", c.stem, root),
+            "folded": any(number.startswith(f"{c.number}.") for number in asked),  # its page shows the solution
         }
         for c in session.book.chapters
     ]
     exercises = []
-    for number in in_class():
+    for number in asked:
         title, question = session.exercise(number)
         exercises.append({"title": session.inline(title), "question": session.html(question)})
+    sheet = [slides.content(session, entry) for entry in load_yaml(DECK).get("worksheet", [])]
     context = {
         "plan_header": [session.inline(cell) for cell in rows[0]],
         "plan": [[session.inline(cell) for cell in row] for row in rows[1:]],
-        "skip": session.html(session.section("If time runs short")),
-        "times": session.html(session.section(RUN_TIMES), [1]),
+        "skip": session.html(session.section("If time runs short"), site=site),
+        "times": session.html(session.section(RUN_TIMES), [1], site=site),
+        "sheet": sheet,
         "chapters": chapters,
         "exercises": exercises,
         "site": site,

@@ -64,7 +64,7 @@ def test_the_plans_links_point_at_the_published_site(printed):
     site = handout.site_address()
     assert links, "the plan links nothing"
     assert not [link for link in links if not link.startswith(site)], f"links off the published site {site}"
-    for chapter in Session.load(REPO_ROOT).chapters:
+    for chapter in Session.load(REPO_ROOT).book.chapters:
         assert f"{site}book/{chapter.stem}.html" in links
 
 
@@ -134,3 +134,26 @@ def test_every_discussion_question_has_a_model_answer_kept_off_the_site():
     assert answers == questions, f"questions {questions}, model answers {answers}"
     if (SITE_DIR / "index.html").is_file():
         assert not list(SITE_DIR.rglob("discussion.html")), "the model answers were published on the site"
+
+
+def test_printed_links_carry_their_address_and_lead_to_the_published_site(printed):
+    assert 'a[href^="http"]::after { content: " (" attr(href) ")"' in (printed / "print.css").read_text()
+    for name in ("plan.html", "handout.html"):
+        links = re.findall(r'<a href="([^"]+)"', (printed / name).read_text(encoding="utf-8"))
+        assert links, name
+        assert not [link for link in links if not link.startswith("http")], name
+
+
+def test_the_worksheet_prints_the_shape_rules_and_the_layer_table(printed):
+    page = (printed / "handout.html").read_text(encoding="utf-8")
+    assert "Shapes, layer by layer" in page
+    assert "pooling" in page
+    assert "<table" in page
+    assert "conv3" in page
+
+
+def test_the_worksheet_links_no_page_that_shows_an_in_class_solution(printed, session):
+    page = (printed / "handout.html").read_text(encoding="utf-8")
+    for chapter in session.book.chapters:
+        asked = any(number.startswith(f"{chapter.number}.") for number in in_class())
+        assert (f"book/{chapter.stem}.html" in page) is not asked, chapter.stem

@@ -7,6 +7,7 @@ so the test needs ``make book``'s MathJax but never rewrites ``_build/html``.
 
 from __future__ import annotations
 
+import re
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -19,6 +20,7 @@ from booktools import session, slides
 from booktools.myst import RenderError
 
 STAGE = (1280, 720)
+POSITIONS = re.compile(r"\b(above|below|next cell|previous cell|next section)\b|\\\(|\\\[|\b0\d_\w+", re.I)
 MIN_FONT_PX = 20
 LOCAL = ("http://127.0.0.1:", "data:", "about:")
 AXE = REPO_ROOT / "node_modules" / "axe-core" / "axe.min.js"
@@ -61,6 +63,7 @@ const look = (index) => {
         index: index, kind: slide.className.replace('present', '').trim(),
         title: (slide.querySelector('h2') || {textContent: ''}).textContent.trim(),
         notes: (slide.querySelector('aside.notes') || {textContent: ''}).textContent.trim(),
+        body: (slide.querySelector('.body') || {textContent: ''}).textContent.trim(),
         stage: [Math.round(stage.width), Math.round(stage.height)],
         overflows: slide.scrollHeight > slide.clientHeight + 1 || slide.scrollWidth > slide.clientWidth + 1,
         outside: shown.filter(e => !inside(e.getBoundingClientRect(), stage)).map(e => e.tagName).slice(0, 3),
@@ -122,6 +125,56 @@ def test_every_slide_has_speaker_notes_with_the_blocks_minutes(walked):
         assert any(s["notes"].startswith(f"{block} min") for s in measured), f"no slide's notes give {block}"
 
 
+def test_each_slide_of_a_block_has_notes_of_its_own(walked):
+    notes = [s["notes"] for s in walked[0]]
+    repeated = {n[:60] for n in notes if notes.count(n) > 1}
+    assert not repeated, f"slides share the same speaker notes: {repeated}"
+
+
+def test_notes_name_no_position_in_a_chapter_no_file_and_no_raw_latex(walked):
+    assert not failing(walked[0], lambda s: (found := POSITIONS.search(s["notes"])) and f"notes say {found[0]!r}")
+
+
+def test_exercise_slides_notes_give_the_minutes_and_a_hint(walked):
+    exercises = [s for s in walked[0] if s["kind"] == "exercise"]
+    assert exercises
+    assert not failing(exercises, lambda s: not ("minutes" in s["notes"] and "stuck" in s["notes"]) and "no hint")
+
+
+def test_divider_slides_show_only_the_block_and_its_minutes(walked):
+    dividers = [s for s in walked[0] if s["kind"] == "divider"]
+    assert len(dividers) == len(session.Session.load(slides.ROOT).plan()) - 1
+    assert not failing(dividers, lambda s: not re.fullmatch(r"[\d–]+ min", s["body"]) and s["body"][:40])
+
+
+def test_links_in_the_notes_lead_to_pages_of_the_site(deck_site):
+    page = (deck_site / "slides" / "index.html").read_text(encoding="utf-8")
+    notes = "".join(re.findall(r'<aside class="notes">(.*?)</aside>', page, flags=re.S))
+    links = re.findall(r'href="([^"]+)"', notes)
+    dead = [link for link in links if not (SITE_DIR / "slides" / link.split("#")[0]).resolve().is_file()]
+    assert not dead, f"links in the speaker notes lead nowhere on the site: {dead}"
+
+
+def test_the_shape_trace_shows_its_output_only_after_the_class_predicts(deck_site):
+    page = (deck_site / "slides" / "index.html").read_text(encoding="utf-8")
+    trace = page.split("<h2>Following one image through the network</h2>")[1].split("</section>")[0]
+    assert '<div class="fragment">' in trace.split("<aside")[0]
+
+
+def test_a_pandas_table_loses_its_index_name_row_and_gains_thousands_separators():
+    table = "<thead><tr><th></th><th>total</th></tr><tr><th>layer</th><th></th></tr></thead><tr><td>61706</td></tr>"
+    assert slides.tidy(table) == "<thead><tr><th></th><th>total</th></tr></thead><tr><td>61,706</td></tr>"
+
+
+def test_a_long_list_table_or_printout_is_spread_over_slides_by_part():
+    assert slides.excerpt("<ol><li>a</li><li>b</li><li>c</li></ol>", 1, 3) == '<ol start="2"><li>b</li><li>c</li></ol>'
+    table = "<table><tbody><tr><td>1</td></tr><tr><td>2</td></tr></tbody></table>"
+    assert slides.excerpt(table, 1, 2) == "<table><tbody><tr><td>2</td></tr></tbody></table>"
+    assert slides.excerpt("<pre>x\ny\nz\n</pre>", 0, 2) == "<pre>x\ny\n</pre>"
+    with pytest.raises(RenderError, match="no table, list or printout"):
+        slides.excerpt("<p>prose</p>", 0, 1)
+
+
 def test_no_text_is_smaller_than_20_px(walked):
     assert not failing(walked[0], lambda s: s["small"])
 
@@ -144,7 +197,13 @@ def test_the_deck_covers_formulas_loop_layers_exercises_and_questions(walked):
     assert in_class, "the deck plan names no in-class exercise"
     for number in in_class:
         assert any(t.startswith(f"Exercise {number} ") for t in titles), f"no slide for exercise {number}"
-    for title in ("Why saturation slows learning", "The training loop", "The network of 1998", "Discussion questions"):
+    for title in (
+        "Why saturation slows learning",
+        "The training loop",
+        "The network of 1998",
+        "Discussion questions",
+        "The final model, on the test set",
+    ):
         assert any(t.startswith(title) for t in titles), f"no slide titled {title!r}"
 
 
