@@ -94,4 +94,5 @@ def substitutions(root: Path = ROOT) -> dict[str, str]:
     for name in ("room", "room_train", "bundle", "unbundle"):
         values[f"{name}_time"] = seconds(preparation.get(f"{name}_s"))
     values["preparation_machine"] = preparation.get("machine", MISSING)
+    values["preparation_date"] = preparation.get("date", MISSING)
     return values
