@@ -92,6 +92,22 @@ def excerpt(body: str, start: int, stop: int) -> str:
     raise RenderError(f"{DECK.name} asks for part {start}–{stop} of a slide that holds no table, list or printout")
 
 
+def columns(body: str, names: list[str]) -> str:
+    """Only the columns `names` of the body's pandas printout, the index kept with the first column (a pandas
+    column ends where its right-aligned header ends); pandas' NaN, a missing value, shows as a dash."""
+    found = re.search(r"<pre>(.*?)</pre>", body, flags=re.S)
+    lines = html.unescape(found[1]).splitlines() if found else []  # escapes would shift the columns
+    if not lines or any(name not in lines[0] for name in names):
+        raise RenderError(f"{DECK.name} asks for the columns {names} of a slide whose printout lacks some of them")
+    spans = []
+    for name in names:
+        end = lines[0].index(name) + len(name)
+        spans.append((len(lines[0][: end - len(name)].rstrip()), end))
+    kept = ("".join(line.ljust(spans[-1][1])[a:b] for a, b in spans).rstrip() for line in lines)
+    text = re.sub(r"(?<![A-Za-z])NaN(?![A-Za-z])", "  –", "\n".join(kept))
+    return f"<pre>{html.escape(text)}\n</pre>"
+
+
 def content(session: Session, entry: dict) -> Slide:
     """The title, body and kind of the slide a plan entry asks for (its notes are added by the block)."""
     picks = entry.get("blocks")
@@ -113,6 +129,13 @@ def content(session: Session, entry: dict) -> Slide:
                 f"<pre><code>{html.escape(NBVAL_COMMENT.sub('', cell.source))}</code></pre>" if "code" in show else ""
             )
             body, kind = outputs(session, cell) if "output" in show else ("", "code")
+            if "columns" in entry:
+                body = columns(body, entry["columns"])
+            if "beside" in entry:  # another cell's printout in a column beside this cell's figure
+                beside = session.code.get(str(entry["beside"]))
+                if beside is None:
+                    raise RenderError(f"{DECK.name}: no chapter has a code cell with the id {entry['beside']!r}")
+                body = f'<div class="beside">{body}{outputs(session, beside)[0]}</div>'
             if entry.get("predict"):  # the class predicts first: the output appears on the next key press
                 body = f'<div class="fragment">{body}</div>'
             body = code + body

@@ -7,6 +7,7 @@ so the test needs ``make book``'s MathJax but never rewrites ``_build/html``.
 
 from __future__ import annotations
 
+import html
 import re
 import shutil
 from collections.abc import Iterator
@@ -173,6 +174,20 @@ def test_a_long_list_table_or_printout_is_spread_over_slides_by_part():
     assert slides.excerpt("<pre>x\ny\nz\n</pre>", 0, 2) == "<pre>x\ny\n</pre>"
     with pytest.raises(RenderError, match="no table, list or printout"):
         slides.excerpt("<p>prose</p>", 0, 1)
+
+
+def test_a_wide_printout_keeps_only_the_columns_asked_for_and_shows_nan_as_a_dash():
+    lines = [
+        "            change  epochs  seconds  gain",
+        "step",
+        "0     chapter 3's       2        8   NaN",
+        "1         pooling       2        9 +2.30",
+    ]
+    printout = f"<pre>{html.escape(chr(10).join(lines))}\n</pre>"
+    kept = "            change  gain\nstep\n0     chapter 3's     –\n1         pooling +2.30"
+    assert slides.columns(printout, ["change", "gain"]) == f"<pre>{html.escape(kept)}\n</pre>"
+    with pytest.raises(RenderError, match="lacks some of them"):
+        slides.columns(printout, ["accuracy"])
 
 
 def test_no_text_is_smaller_than_20_px(walked):
