@@ -19,11 +19,14 @@ from booktools.chapters import ROOT, chapters
 INTRO = ROOT / "book" / "intro.md"
 PAGES = [INTRO, ROOT / "book" / "teaching.md", *(chapter.path for chapter in chapters())]
 HEADER = "| Number | Where | Source |"
-# Decimals (-0.1, 0.3081), percentages (87 %, 0.95%) and factors (2.4x, 6×), not part of a word or a version.
+# Decimals (-0.1, 0.3081), percentages (87 %, 0.95%), factors (2.4x, 6×), fractions (2/3) and durations
+# (105 seconds, both ends of "87 to 105 s"), not part of a word, a version or a path.
 NUMBER = re.compile(
     r"(?<![\w.,/\\-])[-\u2212]?\d[\d,]*\.\d+(?:\s?%)?(?![\d.]*\w)"
     r"|(?<![\w.,/\\-])\d[\d,]*\s?%"
     r"|(?<![\w.,/($\\-])\d+(?:\.\d+)?(?:x|\s?\u00d7)(?![\w)$\d]|\s?\d)"
+    r"|(?<![\w.,/\\-])\d+/\d+(?![\w/.]*\w)"
+    r"|(?<![\w.,/\\-])\d[\d,]*(?=(?:\s?(?:to|and|\u2013|-)\s?\d[\d,]*)?\s?(?:seconds?|sec|s)\b)"
 )
 FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(\S*)")
 NOT_PROSE = [
@@ -134,7 +137,13 @@ def test_every_registry_row_is_still_used_by_a_page():
         ("Exercise 2.5, chapter 3, `lr=0.001`, {glue:text}`acc:.2%`, Python 3.13.1, in 1998", set()),
         ("```python\nx = 0.5\n```\n```{exercise} Title\nUse 0.25 here.\n```", {"0.25"}),
         ("$\\tanh(x) = 2\\sigma(2x) - 1$, the $2x$ inside, with $A = 1.7159$", {"1.7159"}),
+        (
+            "slope $S = 2/3$, a path a/1/2, epochs of 87 to 105 seconds, 12 s, 3 steps, 2.5 s",
+            {"2/3", "87", "105", "12", "2.5"},
+        ),
     ],
 )
-def test_typed_numbers_are_decimals_percentages_and_factors_outside_code_and_references(text, found):
+def test_typed_numbers_are_decimals_percentages_factors_fractions_and_durations_outside_code_and_references(
+    text, found
+):
     assert typed_numbers(text) == found
