@@ -76,7 +76,10 @@ def check_2_4(answer: Any) -> str | None:
         return "the number of maps after conv3 is its number of output channels: print(model) shows it"
     if got[-2:] == (1, 1):
         return "1 × 1 is what a 28 × 28 image gives; follow the side of a 36 × 36 image layer by layer"
-    return "follow the side layer by layer: a 5 × 5 convolution takes 4 off, a 2 × 2 pooling halves it (rounding down)"
+    return (
+        "follow the side layer by layer: conv1 pads its input by 2 on every side, so it keeps the size;"
+        " each later 5 × 5 convolution takes 4 off, and a 2 × 2 pooling halves it (rounding down)"
+    )
 
 
 @exercise("2.5")

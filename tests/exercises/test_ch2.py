@@ -66,7 +66,8 @@ SECRETS = {"2.1": ("2416", "2,416", "1516", "1,516", "1500", "2400"), "2.4": ("3
         ("2.3", "d", "only the step size changes"),
         ("2.4", (1, 120, 1, 1), "28 × 28"),
         ("2.4", (1, 120, 4, 4), "rounding down"),
-        ("2.4", (1, 120, 2, 2), "rounding down"),
+        ("2.4", (1, 120, 2, 2), "conv1 pads its input by 2"),  # the padding ignored: 36, 32, 16, 12, 6, 2
+        ("2.4", (120, 2, 2), "conv1 pads its input by 2"),
         ("2.4", (1, 16, 3, 3), "output channels"),
         ("2.4", (2, 120, 3, 3), "four parts, starting with 1"),
         ("2.4", (1, 1, 120, 3, 3), "four parts, starting with 1"),
