@@ -2,14 +2,15 @@
 
 ``python -m booktools.handout`` (run by ``make book`` after the site is built) writes into
 ``_build/html/teaching/``: ``plan.html`` and ``plan.pdf`` (one page for the lectern: the session plan, what to
-skip when time runs short and the run times, all from ``book/teaching.md``, with links to the published site)
-and ``handout.html`` and ``handout.pdf`` (the worksheet: the questions of the in-class exercises that
-``booktools/slides/deck.yml`` names, each with ruled space to answer in, after the shape rules and the layer table
-that deck.yml's ``worksheet`` names, and where the notebooks are). Text comes from the chapters and the teaching
-page through ``booktools.session``; solutions are never rendered. Every link is absolute, on the site's published
-address (``html.baseurl`` of ``_config.yml``, else the GitHub Pages address of its repository), and paper prints
-its address beside it. The worksheet links the site's page only of chapters without an in-class exercise: the
-others' pages show its solution a click away.
+skip when time runs short and the run times, all from ``book/teaching.md``, the in-class exercises' titles, and
+links to the published site) and ``handout.html`` and ``handout.pdf`` (the worksheet: the questions of the in-class
+exercises that ``booktools/slides/deck.yml`` names, each with ruled space to answer in, after the shape rules and
+the layer table that deck.yml's ``worksheet`` names, and where the notebooks are: online, and offline by the file
+names ``make student`` writes). Text comes from the chapters and the teaching page through ``booktools.session``;
+solutions are never rendered. Every link is absolute, on the site's published address (``html.baseurl`` of
+``_config.yml``, else the GitHub Pages address of its repository), and paper prints its address beside it. The
+worksheet links the site's page only of chapters without an in-class exercise: the others' pages show its solution
+a click away.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ def render_pages(root: Path = ROOT) -> dict[str, str]:
             "title": session.inline(session.book.documents[c.stem]),
             "page": f"{site}book/{c.stem}.html",
             "colab": colab_url("student", c.stem, root),
+            "file": c.path.name,  # its name in the student edition, `make student`'s folder, for an offline lab
             "folded": any(number.startswith(f"{c.number}.") for number in asked),  # its page shows the solution
         }
         for c in session.book.chapters

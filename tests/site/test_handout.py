@@ -157,3 +157,17 @@ def test_the_worksheet_links_no_page_that_shows_an_in_class_solution(printed, se
     for chapter in session.book.chapters:
         asked = any(number.startswith(f"{chapter.number}.") for number in in_class())
         assert (f"book/{chapter.stem}.html" in page) is not asked, chapter.stem
+
+
+def test_the_plan_lists_the_in_class_exercises_by_title(printed, session):
+    plan = text(printed / "plan.pdf")
+    for number in in_class():
+        assert session.exercise(number)[0].split(" (")[0] in plan, f"the plan should name exercise {number}"
+
+
+def test_the_worksheet_says_where_the_student_notebooks_are_offline(printed, session):
+    page = (printed / "handout.html").read_text(encoding="utf-8")
+    assert "<code>_build/student/</code>" in page
+    assert "make student" in page
+    for chapter in session.book.chapters:
+        assert f"<code>{chapter.path.name}</code>" in page, f"the worksheet should name {chapter.path.name}"
