@@ -73,7 +73,7 @@ check_5_3 = exercise("5.3")(
         "b",
         {
             "a": "look at the bottom row: does any test image show a boot sole-up or a dress hem-up?",
-            "c": "a mirrored sneaker points the other way: is that unusual among the test images?",
+            "c": "which way do the data set's shoes point their toes? compare each with its class mean, and mirrored",
             "d": "the question is what the test set contains, not what a network might ideally handle",
         },
     )

@@ -141,7 +141,7 @@ SECRETS = {
         ("5.2", list(COUNTS.values())[:3], "dict that maps each widths tuple"),
         ("5.2", 71_046, "dict that maps each widths tuple"),
         ("5.3", "a", "sole-up"),
-        ("5.3", "c", "mirrored sneaker"),
+        ("5.3", "c", "point their toes"),
         ("5.3", "d", "what the test set contains"),
         ("5.3", ["b"], "one letter"),
         ("5.4", (RESULTS, GAIN / 100), "multiply by 100"),
