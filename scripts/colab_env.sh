@@ -89,7 +89,9 @@ fi
 
 # Install lenet_utils as the install cell does (a pip install with dependencies, from the tag). Colab's packages
 # must stay as they are.
+started=$SECONDS
 nice -n 10 "$env/bin/python" -m pip install -q --disable-pip-version-check "$requirement"
+echo "colab: the install line took $((SECONDS - started)) s (what a class waits for before the first lesson cell)" >&2
 if ! diff -u "$env/freeze.txt" <(freeze); then
   rm "$env/.complete"  # the next run rebuilds it
   echo "colab: installing lenet_utils changed the packages (diff above): widen its dependency ranges in" \
