@@ -120,11 +120,12 @@ def array(values: Any) -> np.ndarray:
     return np.asarray(values.detach().cpu() if isinstance(values, torch.Tensor) else values, dtype=float)
 
 
-def count(answer: Any) -> int:
-    """`answer` as a whole number; a number with a fractional part is refused, not truncated."""
+def count(answer: Any, what: str = "a count") -> int:
+    """`answer` as a whole number (`what` it is, for the hint); a fraction is refused, not truncated."""
     value = number(answer)
     if value != round(value):
-        raise Unreadable(f"{value:g} is not a whole number, and a count is: count again rather than round")
+        again = ": count again rather than round" if what == "a count" else ""
+        raise Unreadable(f"{value:g} is not a whole number, and {what} is{again}")
     return round(value)
 
 
@@ -142,14 +143,23 @@ def matches(value: float, expected: float, rel_tol: float = 1e-6) -> bool:
     return any(math.isclose(value, float(f"{expected:.{digits - 1}e}"), rel_tol=1e-9) for digits in range(2, 16))
 
 
+def _cut(value: float, expected: float) -> bool:
+    """Whether `value` is `expected` rounded to one significant figure or some decimals, or cut off anywhere."""
+    if 0 in (value, expected):
+        return False
+    scale = 10.0 ** math.floor(math.log10(abs(expected)))
+    shortened = {float(f"{expected:.0e}")} | {round(expected, d) for d in range(15)}  # -0.06 as -0.1 too
+    shortened |= {math.trunc(expected / scale * 10**d) * scale / 10**d for d in range(15)}  # cut after d + 1 figures
+    return any(math.isclose(value, s, rel_tol=1e-9) for s in shortened)
+
+
 def agrees(values: Any, expected: Any) -> bool:
-    """Whether each value `matches` its expected one, the rule of every check; Unreadable if all are only close."""
+    """Whether each value `matches` its expected one, the rule of every check; Unreadable if some are only rounded
+    too far or cut off (a different method gets its own hint, never this one)."""
     pairs = list(zip(np.atleast_1d(values).tolist(), np.atleast_1d(expected).tolist(), strict=True))
-    if all(matches(v, e, rel_tol=1e-4) for v, e in pairs):  # 1e-4: a float32 sum of many pixels is still right
+    right = [matches(v, e, rel_tol=1e-4) for v, e in pairs]  # 1e-4: a float32 sum of many pixels is still right
+    if all(right):
         return True
-    if all(
-        abs(v - e) <= 0.1 * abs(e) or any(round(e, d) and math.isclose(v, round(e, d)) for d in range(16))
-        for v, e in pairs
-    ):
+    if all(ok or _cut(v, e) for ok, (v, e) in zip(right, pairs, strict=True)):
         raise Unreadable("close, but not it: give every number to 2 significant figures or more, rounded, not cut off")
     return False

@@ -10,7 +10,7 @@ import torch
 
 from ..data import CLASS_NAMES, DEFAULT_VAL_SIZE, SPLIT_SIZES, train_val_indices
 from ..runtime import DEFAULT_SEED
-from . import Unreadable, agrees, book_data, choice, count, exercise, number
+from . import Unreadable, agrees, book_data, choice, count, exercise, matches, number
 
 check_1_2 = exercise("1.2")(
     choice(
@@ -38,6 +38,10 @@ def check_1_3(answer: Any) -> str | None:
     expected = {name: mean * data.std + data.mean for name, mean in expected.items()}  # undo the normalization
     if all(abs(got[name] - 255 * mean) < 0.5 for name, mean in expected.items()):
         return "these are on the 0..255 scale: divide the pixels by 255 before averaging"
+    test_images, test_labels = data.test.tensors
+    on_test = [test_images[test_labels == c].double().mean().item() * data.std + data.mean for c in range(10)]
+    if all(matches(got[name], mean, rel_tol=1e-4) for name, mean in zip(CLASS_NAMES, on_test, strict=True)):
+        return "these are the test images' means: the question is about the training images"
     if not agrees([got[name] for name in expected], list(expected.values())):
         return "average all pixels of all training images of each class (train_labels == c selects them)"
     if list(got) != sorted(expected, key=expected.get):
@@ -52,7 +56,7 @@ def check_1_4(answer: Any) -> str | None:
     _, ours = train_val_indices(total, val_size=DEFAULT_VAL_SIZE, seed=DEFAULT_SEED)
     _, other = train_val_indices(total, val_size=DEFAULT_VAL_SIZE, seed=0)
     shared = len(set(ours.tolist()) & set(other.tolist()))
-    if 0 < number(answer) < 1:
+    if 0 < number(answer) < 1 or matches(number(answer), 100 * shared / DEFAULT_VAL_SIZE):
         return "give the number of shared validation images, not their share"
     got = count(answer)
     if got == shared:

@@ -25,6 +25,8 @@ def check_2_1(answer: Any) -> str | None:
     kernel = conv2.kernel_size[0] * conv2.kernel_size[1]
     table = sum(seen * maps for seen, maps in C3_TABLE.items()) * kernel + conv2.out_channels
     ours, paper = (count(v) for v in parts(answer, 2, "two numbers: (ours, with_table)"))
+    if (ours, paper) == (table, full):
+        return "the two are swapped: our conv2's count first, then the one with the table"
     if ours == full - conv2.out_channels or paper == table - conv2.out_channels:
         return "a filter has weights and one more parameter: did you count every filter's bias?"
     if ours != full:

@@ -8,9 +8,12 @@ from typing import Any
 import torch
 from torch import nn
 
+from ..config import TrainConfig
+from ..model import count_parameters
 from . import Unreadable, agrees, book_data, choice, count, exercise, matches, number, parts
 
 ZERO = 600  # the index of x = 0 on the grid of _slopes
+CHAPTER_MODEL = TrainConfig("relu").build_model()  # the architecture of the chapter's relu_run.model
 TRAINED_ACCURACY = 0.8  # every trained ReLU model of the book gets more of the validation images right
 
 
@@ -27,6 +30,8 @@ def three_layer_factors(answer: Any) -> str | None:
     best_sigmoid, best_tanh = (_slopes(f).max().item() ** 3 for f in (torch.sigmoid, torch.tanh))
     if matches(sigmoid_factor, best_tanh) and matches(tanh_factor, best_sigmoid):
         return "the two are swapped: the sigmoid's factor first, then tanh's"
+    if matches(sigmoid_factor, 100 * best_sigmoid) or matches(tanh_factor, 100 * best_tanh):
+        return "give the factors as plain numbers, not as percentages (0.5, not 50)"
     if matches(sigmoid_factor, 3 * best_sigmoid ** (1 / 3)):
         return "the three layers' factors multiply, they do not add"
     if matches(sigmoid_factor, best_sigmoid ** (1 / 3)):
@@ -45,7 +50,7 @@ def tanh_over_sigmoid_slope(answer: Any) -> str | None:
     """The factor k in tanh'(0) = k σ'(0), one number."""
     expected = (_slopes(torch.tanh)[ZERO] / _slopes(torch.sigmoid)[ZERO]).item()
     k = number(answer)
-    if matches(k, expected):
+    if matches(k, expected) or matches(float(f"{k:.1e}"), expected):  # a finite difference rounds to it at 2 figures
         return None
     if matches(k, expected / 2):
         return "differentiate 2σ(2x) with the chain rule: the inner function 2x has a slope of its own"
@@ -72,6 +77,8 @@ def dead_units(answer: Any) -> str | None:
     model, dead, mostly_silent = parts(answer, 3, "three things: (relu_run.model, dead, mostly_silent)")
     if not isinstance(model, nn.Sequential) or not isinstance(model[-2], nn.ReLU):
         raise Unreadable("give the trained ReLU network itself first (relu_run.model), then your two counts")
+    if repr(model) != repr(CHAPTER_MODEL) or count_parameters(model) != count_parameters(CHAPTER_MODEL):
+        return "this is not this chapter's ReLU LeNet-5: pass relu_run.model, the model trained in this chapter"
     dead, mostly_silent = count(dead), count(mostly_silent)
     images, labels = book_data().val.tensors
     was_training, device = model.training, next(model.parameters()).device

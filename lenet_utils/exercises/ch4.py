@@ -9,10 +9,11 @@ import torch
 from sklearn.metrics import confusion_matrix
 
 from ..data import CLASS_NAMES
-from . import Unreadable, array, book_data, choice, count, exercise, matches, number, parts
+from . import Unreadable, agrees, array, book_data, choice, count, exercise, matches, number, parts
 
 UPPER_BODY = ("T-shirt/top", "Pullover", "Coat", "Shirt")
 TRAINED = (0.8, 0.97)  # the test accuracies a trained model of this book can have (the chapters' are near 0.9)
+ROUNDED = len(CLASS_NAMES) * 0.0005 + 1e-6  # how far 10 probabilities rounded to 3 decimals may sum from 1
 
 check_4_1 = exercise("4.1")(
     choice(
@@ -75,12 +76,12 @@ def check_4_2(answer: Any) -> str | None:
 def check_4_3(answer: Any) -> str | None:
     """(indices of the 16 most confident mistakes, test probabilities N × 10, test labels N)."""
     picked, probs, labels = parts(answer, 3, "three things: (confident, test_probs, test_labels)")
-    picked = [count(i) for i in torch.as_tensor(picked).cpu().flatten()]
+    picked = [count(i, "an image's index") for i in torch.as_tensor(picked).cpu().flatten()]
     probs = torch.from_numpy(array(probs))
     labels = torch.from_numpy(_test_set_labels(labels, probs.argmax(dim=1).numpy() if probs.dim() == 2 else probs))
     if probs.dim() != 2 or probs.shape != (len(labels), len(CLASS_NAMES)):
         return "test_probs should hold one row of 10 probabilities per test image, test_labels one label per image"
-    sums_to_one = torch.allclose(probs.sum(1), torch.ones_like(probs[:, 0]))
+    sums_to_one = torch.allclose(probs.sum(1), torch.ones_like(probs[:, 0]), atol=ROUNDED)
     if not probs.isfinite().all() or (probs < 0).any() or not sums_to_one:
         return "test_probs should be probabilities, each row summing to 1: apply softmax to the logits"
     confidence, predicted = probs.max(dim=1)
@@ -99,10 +100,12 @@ def check_4_3(answer: Any) -> str | None:
 
 @exercise("4.4")
 def check_4_4(answer: Any) -> str | None:
-    """A tensor mapping each of the 10 class indices to its class in the 7-class problem."""
-    if isinstance(answer, str) or np.ndim(answer) != 1:
+    """(merge, coarse_acc, test_labels, test_pred): the 10 classes' new labels, the 7-class accuracy and its inputs."""
+    wanted = "(merge, coarse_acc, test_labels, test_pred): merge[c] is the new label of class c"
+    merge, accuracy, labels, predicted = parts(answer, 4, wanted)
+    if isinstance(merge, str) or np.ndim(merge) != 1:
         raise Unreadable("give merge as a tensor (or list) of 10 new labels, merge[c] for class c")
-    merge = [count(v) for v in answer]
+    merge = [count(v, "a class label") for v in merge]
     if len(merge) != len(CLASS_NAMES):
         return "give one new label for each of the 10 class indices (torch.arange(10), then overwrite)"
     upper = {merge[CLASS_NAMES.index(name)] for name in UPPER_BODY}
@@ -111,6 +114,19 @@ def check_4_4(answer: Any) -> str | None:
     others = [merge[i] for i, name in enumerate(CLASS_NAMES) if name not in UPPER_BODY]
     if len(set(others)) != len(others) or upper & set(others):
         return "only the four upper-body classes merge: Dress, Trouser, Bag and the footwear keep labels of their own"
+    predicted = _classes(predicted, "test_pred")
+    labels = _test_set_labels(labels, predicted)
+    if len(labels) != len(predicted):
+        return "pass the true labels and the predictions of the same test images"
+    coarse = np.asarray(merge)
+    expected = np.mean(coarse[labels.astype(int)] == coarse[predicted.astype(int)])
+    value = number(accuracy)
+    if matches(value, np.mean(labels == predicted), rel_tol=1e-4):
+        return "that is the 10-class accuracy: map both the labels and the predictions through merge first"
+    if matches(value, 100 * expected, rel_tol=1e-4):
+        return "give the accuracy as a fraction between 0 and 1, not in percent"
+    if not agrees(value, expected):
+        return "the 7-class accuracy is the share of test images whose merged prediction equals their merged label"
     return None
 
 

@@ -91,8 +91,10 @@ def _gains(results: pd.DataFrame, gain: Any) -> tuple[np.ndarray, np.ndarray]:
         gain = gain.drop(index=results.index[0], errors="ignore")
         return gain.to_numpy(dtype=float), expected.reindex(gain.index).to_numpy()
     values = array(gain).ravel()
-    if len(values) == len(results):
-        values = values[1:]
+    if len(values) == len(results):  # step 0 is in it: its NaN, or the 0 filled in for it, wherever ranking put it
+        nan, zero = np.isnan(values), values == 0
+        sorted_ = (np.diff(values[~nan]) >= 0).all() or (np.diff(values[~nan]) <= 0).all()
+        values = np.delete(values, nan.argmax() if nan.any() else zero.argmax() if sorted_ and zero.any() else 0)
     if len(values) != len(expected):
         raise Unreadable("give one gain per step after the baseline, in points")
     ranked = np.sort(expected.to_numpy())
@@ -137,7 +139,7 @@ def check_5_4(answer: Any) -> str | None:
         return "these are fractions: multiply by 100 for percentage points"
     if np.allclose(values, -expected, atol=0.01):
         return "subtract the step before from each step (.diff()), not the other way round"
-    train = 100 * results["train accuracy"].diff().iloc[1:].to_numpy()
+    train = 100 * results.get("train accuracy", results["val accuracy"] * np.nan).diff().iloc[1:].to_numpy()
     if np.allclose(np.sort(values), np.sort(train), atol=0.01):
         return "rank by validation accuracy, not training accuracy"
     if agrees(values, expected):
@@ -171,6 +173,9 @@ def check_5_6(answer: Any) -> str | None:
     value = number(answer)
     if matches(value, se / 100):
         return "that is a fraction: multiply by 100 for percentage points"
+    rounded_p = round(CLAIMED_ACCURACY, 2)
+    if math.isclose(value, 100 * math.sqrt(rounded_p * (1 - rounded_p) / TEST_IMAGES), rel_tol=1e-3):
+        return "use the accuracy as the classmate gives it, to three figures, not rounded"
     if matches(value, 1.96 * se):
         return "that is the half-width of a 95 % interval, wider than the standard error"
     return None if agrees(value, se) else "the standard error of an accuracy p on n images is sqrt(p (1 - p) / n)"

@@ -29,6 +29,7 @@ def tiny_train(monkeypatch: pytest.MonkeyPatch) -> tuple[torch.Tensor, torch.Ten
     images = images[:, None, None].expand(-1, 2, 2).contiguous()
     splits = SimpleNamespace(train=TensorDataset(normalize(images[:15], 0.2, 0.1), labels[:15]), mean=0.2, std=0.1)
     splits.val = TensorDataset(normalize(images[15:], 0.2, 0.1), labels[15:])
+    splits.test = TensorDataset(normalize(images + 5, 0.2, 0.1), labels)  # a test set a little brighter
     monkeypatch.setattr(ch1, "book_data", lambda: splits)
     return images, labels
 
@@ -75,6 +76,8 @@ WRONG_1_3 = {
     "off by 0.01": (lambda s: s + 0.01, "average all pixels"),
     "made up, all 0.3": (lambda s: s * 0 + 0.3, "average all pixels"),
     "rounded too far": (lambda s: s.round(2), "2 significant figures or more"),  # 0.0196 as 0.02
+    "cut off": (lambda s: np.trunc(s * 100) / 100, "not cut off"),
+    "5 % off, not a rounding": (lambda s: s * 1.05, "average all pixels"),  # a wrong method is never "close"
     "means of empty selections": (lambda s: s * math.nan, "mean over nothing"),
     "a list of the values": (lambda s: s.tolist(), "pandas Series"),
     "the class names alone": (lambda s: list(s.index), "pandas Series"),
@@ -84,6 +87,10 @@ WRONG_1_3 = {
 @pytest.mark.parametrize(("mistake", "hint"), WRONG_1_3.values(), ids=WRONG_1_3.keys())
 def test_1_3_rejects_a_typical_mistake_with_its_hint(tiny_train, mistake, hint: str, capsys) -> None:
     assert_rejected("1.3", mistake(brightness(*tiny_train)), hint, capsys)
+
+
+def test_1_3_notices_the_test_images_means(tiny_train, capsys) -> None:
+    assert_rejected("1.3", brightness(tiny_train[0] + 5, tiny_train[1]), "the test images' means", capsys)
 
 
 def test_1_3_notices_the_0_to_255_scale(tiny_train, capsys) -> None:
@@ -99,6 +106,7 @@ def test_1_4_accepts_the_overlap_as_any_whole_number(answer, capsys) -> None:
     ("answer", "hint"),
     [
         (SHARED / 5_000, "not their share"),
+        (100 * SHARED / 5_000, "not their share"),  # in percent, 8.1: not "count again"
         (50_000 + SHARED, "not in both training parts"),
         (5_000, "the same one"),
         (SHARED + 0.9, "not a whole number"),

@@ -51,7 +51,7 @@ SECRETS = {"2.1": ("2416", "2,416", "1516", "1,516", "1500", "2400"), "2.4": ("3
         ("2.1", (2_416, 1_500), "bias"),
         ("2.1", (150, 1_516), "every one of the 6 input maps"),
         ("2.1", (2_416, 2_416), "per input map it sees"),
-        ("2.1", (1_516, 2_416), "every one of the 6 input maps"),  # swapped
+        ("2.1", (1_516, 2_416), "swapped"),
         ("2.1", (2_416.9, 1_516.9), "not a whole number"),  # int() would truncate it to the right answer
         ("2.1", (900, 850), "every one of the 6 input maps"),  # exercise 2.5's numbers
         ("2.1", 2_416, "two numbers"),

@@ -11,7 +11,9 @@ import pytest
 import torch
 from torch.utils.data import TensorDataset
 
+from lenet_utils import count_parameters
 from lenet_utils.exercises import ch3, hint_for
+from lenet_utils.exercises.ch5 import FINAL_CONFIG
 
 from . import assert_rejected, assert_right
 from .conftest import NONSENSE
@@ -41,6 +43,9 @@ def relu3_outputs() -> torch.Tensor:
         ("3.2", 4.0),
         ("3.2", torch.tensor(0.5) / torch.tensor(0.125)),
         ("3.2", np.float32(4)),
+        ("3.2", 3.99),  # finite differences: within what they are off by, at 2 significant figures
+        ("3.2", 4.0001),
+        ("3.2", ((np.tanh(1e-3) - np.tanh(-1e-3)) / 2e-3) / ((1 / (1 + np.exp(-1e-3)) - 0.5) / 1e-3)),
         ("3.3", "b"),
         ("3.3", "(b)"),
         ("3.5", "B"),
@@ -63,14 +68,22 @@ SECRETS = {"3.1": ("1/64", "0.0156", "0.016", "reaches 1", "passes through three
         ("3.1", (1 / 64, 1 / 64), "tanh's slope"),
         ("3.1", (1 / 64, 3), "tanh's slope"),
         ("3.1", (0.015, 1), "not cut off"),  # a truncation of 1/64
-        ("3.1", (0.0166, 1), "close, but not it"),  # a near miss
+        ("3.1", (0.0166, 1), "largest value of σ(x)(1 - σ(x))"),  # a near miss, not a rounding: not "close"
+        ("3.1", (1 / 64, 0.95), "tanh's slope"),  # a wrong tanh factor, not a rounding of 1
+        ("3.1", (1 / 64, 1.05), "tanh's slope"),
+        ("3.1", (1.5625, 100), "not as percentages"),
         ("3.1", (0.02, 1), "2 significant figures or more"),  # one figure: the rule every check states
         ("3.1", (1, 1 / 64), "swapped"),
         ("3.1", (0.1, 1), "largest value of σ(x)(1 - σ(x))"),
         ("3.1", (float("nan"), float("nan")), "not a result"),
         ("3.1", torch.tensor([float("nan"), 1.0]), "not a result"),
         ("3.1", 1 / 64, "two numbers"),
-        ("3.2", 2.0, "a slope of its own"),  # not "a second factor 2": that points to 4
+        ("3.2", 2.0, "a slope of its own"),
+        (
+            "3.2",
+            3.94,
+            "differentiate tanh(x) = 2σ(2x) - 1",
+        ),  # beyond what a finite difference is off by  # not "a second factor 2": that points to 4
         ("3.2", 0.25, "the question asks for tanh'(0) / σ'(0)"),
         ("3.2", 4.1, "differentiate tanh(x) = 2σ(2x) - 1"),
         ("3.2", 3.9, "differentiate tanh(x) = 2σ(2x) - 1"),
@@ -104,6 +117,7 @@ def trained(monkeypatch: pytest.MonkeyPatch) -> torch.nn.Sequential:
     with torch.no_grad():
         labels = model(images).argmax(1)
     monkeypatch.setattr(ch3, "book_data", lambda: SimpleNamespace(val=TensorDataset(images, labels)))
+    monkeypatch.setattr(ch3, "CHAPTER_MODEL", relu_model())  # the stand-in's architecture is the chapter's here
     return model
 
 
@@ -126,6 +140,11 @@ WRONG_3_4 = {
     "random outputs, not the model": (lambda model: (torch.relu(torch.randn(5_000, 84)), 0, 0), "network itself"),
     "the outputs as a DataFrame": (lambda model: (pd.DataFrame(relu3_outputs().numpy()), 2, 3), "network itself"),
     "a tanh model": (lambda model: (torch.nn.Sequential(model[0], torch.nn.Tanh(), model[2]), 2, 3), "ReLU"),
+    "a wider ReLU model": (
+        lambda model: (torch.nn.Sequential(model[0], torch.nn.ReLU(), torch.nn.Linear(84, 10, bias=False)), 2, 3),
+        "not this chapter's",
+    ),
+    "chapter 5's final model": (lambda model: (FINAL_CONFIG.build_model(), 6, 10), "not this chapter's ReLU LeNet-5"),
     "mostly silent for dead": (lambda model: (model, 3, 3), "dead means exactly 1"),
     "counted on other images": (lambda model: (model, 0, 0), "dead means exactly 1"),
     "dead left out of mostly": (lambda model: (model, 2, 1), "includes the dead units"),
@@ -139,6 +158,11 @@ WRONG_3_4 = {
 @pytest.mark.parametrize(("wrong", "hint"), WRONG_3_4.values(), ids=WRONG_3_4.keys())
 def test_3_4_recounts_the_units_of_a_trained_model(trained, wrong, hint: str, capsys) -> None:
     assert_rejected("3.4", wrong(trained), hint, capsys)
+
+
+def test_3_4_compares_with_the_chapters_relu_lenet5(capsys) -> None:
+    assert count_parameters(ch3.CHAPTER_MODEL) == 61_706, "chapter 3's ReLU LeNet-5 has 61,706 parameters"
+    assert_rejected("3.4", (FINAL_CONFIG.build_model(), 6, 10), "not this chapter's ReLU LeNet-5", capsys)
 
 
 def test_3_4_leaves_the_model_in_the_mode_it_was_in(trained) -> None:

@@ -132,6 +132,8 @@ RIGHT_4_3 = {
     "a list of indices": lambda most, probs, y: (most.tolist(), probs, y),
     "NumPy arrays": lambda most, probs, y: (most.numpy(), probs.numpy(), y.numpy()),
     "in another order": lambda most, probs, y: (most.flip(0), probs, y),
+    "probabilities rounded to 3 decimals": lambda most, probs, y: (most, probs.round(decimals=3), y),
+    "probabilities in half precision": lambda most, probs, y: (most, probs.half(), y),
 }
 
 
@@ -157,7 +159,8 @@ WRONG_4_3 = {
     "labels of another length": (lambda m, pr, y: (m[:16], pr, y[:100]), "the labels of the 1,000 test images"),
     "made-up labels": (lambda m, pr, y: (m[:16], pr, pr.argmax(1).roll(1)), "the labels of the 1,000 test images"),
     "probabilities of other images": (lambda m, pr, y: (m[:16], pr[:100], y), "one row of 10 probabilities"),
-    "fractional indices": (lambda m, pr, y: (m[:16] + 0.5, pr, y), "not a whole number"),
+    "fractional indices": (lambda m, pr, y: (m[:16] + 0.5, pr, y), "not a whole number, and an image's index is"),
+    "rows summing to 0.99": (lambda m, pr, y: (m[:16], pr * 0.99, y), "apply softmax"),
     "two parts": (lambda m, pr, y: (m[:16], pr), "three things"),
 }
 
@@ -179,16 +182,29 @@ def merged(*names: str) -> torch.Tensor:
 MERGE = merged("Pullover", "Coat", "Shirt")
 
 
+def coarse(merge, probs: torch.Tensor, labels: torch.Tensor, accuracy: float | None = None) -> tuple:
+    """The solution's answer to 4.4 for `merge`: (merge, its 7-class accuracy or `accuracy`, labels, predictions)."""
+    pred, codes = probs.argmax(dim=1), torch.as_tensor(merge).long()
+    right = (codes[pred] == codes[labels]).float().mean().item()
+    return merge, right if accuracy is None else accuracy, labels, pred
+
+
 @pytest.mark.parametrize(
-    "answer",
+    "merge",
     [MERGE, MERGE.tolist(), MERGE.numpy(), tuple(MERGE.tolist()), [0, 1, 0, 2, 0, 3, 0, 4, 5, 6], MERGE.double()],
 )
-def test_4_4_accepts_any_labelling_that_merges_the_upper_body(answer, capsys) -> None:
-    assert_right("4.4", answer, capsys)
+def test_4_4_accepts_any_labelling_that_merges_the_upper_body(predictions, merge, capsys) -> None:
+    assert_right("4.4", coarse(merge, *predictions), capsys)
+
+
+def test_4_4_accepts_the_accuracy_in_every_form(predictions, capsys) -> None:
+    merge, accuracy, labels, pred = coarse(MERGE, *predictions)
+    for form in (accuracy, round(accuracy, 3), torch.tensor(accuracy), np.float32(accuracy)):
+        assert_right("4.4", (merge, form, labels.numpy(), pred.numpy()), capsys)
 
 
 @pytest.mark.parametrize(
-    ("answer", "hint"),
+    ("merge", "hint"),
     [
         (torch.arange(10), "must all get the same new label"),
         (merged("Pullover", "Coat"), "must all get the same new label"),
@@ -196,14 +212,31 @@ def test_4_4_accepts_any_labelling_that_merges_the_upper_body(answer, capsys) ->
         (torch.tensor([0, 1, 0, 2, 0, 3, 0, 4, 5, 3]), "keep labels of their own"),  # boots merged with sandals
         (torch.tensor([0, 1, 0, 2, 0, 3, 0, 1, 5, 6]), "keep labels of their own"),  # a sneaker is a trouser
         (MERGE[:9], "one new label for each of the 10"),
-        (MERGE + 0.5, "not a whole number"),
+        (MERGE + 0.5, "not a whole number, and a class label is"),  # not "count again": a label is not a count
         (torch.zeros(10), "keep labels of their own"),
         (torch.eye(10), "tensor (or list) of 10 new labels"),
         ("0100203456", "tensor (or list) of 10 new labels"),
     ],
 )
-def test_4_4_rejects_a_typical_mistake_with_its_hint(answer, hint: str, capsys) -> None:
-    assert_rejected("4.4", answer, hint, capsys)
+def test_4_4_rejects_a_wrong_merge_with_its_hint(predictions, merge, hint: str, capsys) -> None:
+    probs, labels = predictions
+    assert_rejected("4.4", (merge, 0.95, labels, probs.argmax(dim=1)), hint, capsys)
+
+
+WRONG_4_4 = {
+    "the merge alone": (lambda m, a, y, p: m, "(merge, coarse_acc, test_labels, test_pred)"),
+    "the 10-class accuracy": (lambda m, a, y, p: (m, (p == y).float().mean().item(), y, p), "10-class accuracy"),
+    "in percent": (lambda m, a, y, p: (m, 100 * a, y, p), "not in percent"),
+    "made up": (lambda m, a, y, p: (m, 0.99, y, p), "merged prediction equals"),
+    "cut off": (lambda m, a, y, p: (m, np.trunc(a * 100) / 100, y, p), "not cut off"),
+    "made-up labels": (lambda m, a, y, p: (m, a, p.roll(1), p), "the labels of the 1,000 test images"),
+    "labels as predictions": (lambda m, a, y, p: (m, 1.0, y, y), "not a trained model's predictions"),
+}
+
+
+@pytest.mark.parametrize(("wrong", "hint"), WRONG_4_4.values(), ids=WRONG_4_4.keys())
+def test_4_4_rejects_a_wrong_accuracy_with_its_hint(predictions, wrong, hint: str, capsys) -> None:
+    assert_rejected("4.4", wrong(*coarse(MERGE, *predictions)), hint, capsys)
 
 
 @pytest.mark.parametrize("answer", [0.95, 19 / 20, 1 - 1 / 20, np.float64(0.95), torch.tensor(0.95), 0.950])

@@ -100,6 +100,14 @@ SE_5_6 = 100 * math.sqrt(0.951 * 0.049 / 10_000)
         ("5.4", (RESULTS, RANKED.to_list()[::-1])),
         ("5.4", (RESULTS, GAIN.to_dict())),
         ("5.4", (RESULTS, RANKED.to_dict())),
+        # ranked with step 0's NaN still in it: pandas puts NaN last in either direction
+        ("5.4", (RESULTS, GAIN.sort_values(ascending=False).to_numpy())),
+        ("5.4", (RESULTS, GAIN.sort_values().to_numpy())),
+        ("5.4", (RESULTS, GAIN.sort_values(ascending=False).tolist())),
+        ("5.4", (RESULTS, GAIN.set_axis(RESULTS["change"]).sort_values(ascending=False))),  # indexed by the change
+        ("5.4", (RESULTS, GAIN.fillna(0).sort_values(ascending=False).to_numpy())),  # step 0 as 0, ranked
+        ("5.4", (RESULTS, GAIN.fillna(0).sort_values().to_numpy())),
+        ("5.4", (RESULTS[["change", "val accuracy"]], RANKED)),  # the table without its training accuracies
         ("5.5", 128),
         ("5.5", 128.0),
         ("5.5", torch.tensor(128)),
@@ -175,6 +183,9 @@ SECRETS = {
         ("5.6", 0.3, "sqrt(p (1 - p) / n)"),
         ("5.6", 100 * math.sqrt(0.951 * 0.049 / 60_000), "sqrt(p (1 - p) / n)"),  # the training images' n
         ("5.6", 100 * 0.951 * 0.049 / 10_000, "sqrt(p (1 - p) / n)"),  # the variance
+        ("5.6", 100 * math.sqrt(0.95 * 0.05 / 10_000), "to three figures, not rounded"),  # p = 0.95, not "close"
+        ("5.6", 0.23, "sqrt(p (1 - p) / n)"),  # a guess near it is not a rounding: no "close" to home in on
+        ("5.4", (RESULTS, GAIN.sort_values(ascending=False).to_numpy() + 0.1), "validation accuracy minus"),
     ],
 )
 def test_a_typical_wrong_answer_gets_its_hint(number: str, answer, hint: str, capsys) -> None:

@@ -94,13 +94,16 @@ def test_matches_accepts_roundings_to_2_figures_not_truncations(value: float, ex
 
 @pytest.mark.parametrize(
     ("value", "expected"),
-    [(0.02, 1 / 64), (0.2, 0.21588), (0.015, 1 / 64), (0.0166, 1 / 64), ([2.3, -0.1], [2.32, -0.06])],
+    [(0.02, 1 / 64), (0.2, 0.21588), (0.015, 1 / 64), (0.21, 0.21588), ([2.3, -0.1], [2.32, -0.06]), (400, 405.9)],
 )
 def test_agrees_says_the_rule_for_a_number_rounded_too_far_or_cut_off(value, expected) -> None:
     with pytest.raises(Unreadable, match="2 significant figures or more, rounded, not cut off"):
         agrees(value, expected)
 
 
-@pytest.mark.parametrize(("value", "expected", "right"), [(0.016, 1 / 64, True), (0.1, 1 / 64, False)])
-def test_agrees_takes_2_significant_figures_and_refuses_what_is_far(value, expected, right) -> None:
+@pytest.mark.parametrize(
+    ("value", "expected", "right"),
+    [(0.016, 1 / 64, True), (0.1, 1 / 64, False), (0.0166, 1 / 64, False), (0.23, 0.21588, False), (0.95, 1, False)],
+)
+def test_agrees_takes_2_significant_figures_and_refuses_what_is_not_a_rounding_of_it(value, expected, right) -> None:
     assert agrees(value, expected) is right
