@@ -163,6 +163,10 @@ class Segment:
     answer: str | None = None  # after an exercise's last line: "code" (room for code) or "words" (and for prose)
 
 
+# An exercise that asks a question, is a discussion, or asks to predict, explain or work out without code wants an
+# answer in words: the editions leave a cell to write it in.
+ASKS_IN_WORDS = re.compile(r"\?|\b(discussion|predict|explain|without running)\b", re.IGNORECASE)
+
 Fold = Callable[[str, list[str]], list[str]]  # (title, rendered lines of a {solution}) -> what the edition shows
 
 
@@ -285,7 +289,7 @@ class ChapterRenderer:
         numbered = "nonumber" not in options
         self.exercises += numbered
         heading = f"Exercise {self.number(self.exercises)}" if numbered else "Exercise"
-        self.asks = "words" if "?" in content or content.startswith("Discussion") else "code"
+        self.asks = "words" if ASKS_IN_WORDS.search(content) else "code"
         if "label" in options:
             self.book.labels[options["label"]] = heading
         return [f"**{heading}**" + (f" ({self.inline(title)})" if title else ""), "", *self.nested(content)]

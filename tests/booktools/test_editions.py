@@ -19,6 +19,7 @@ from edition_helpers import CHAPTERS, GLUE_PREFIX, STUDENT_EXERCISE, assert_no_o
 from booktools.chapters import ROOT
 from booktools.editions import ANSWER_PROMPT, ANSWERS, HIDDEN
 from booktools.install import requirement
+from booktools.myst import ASKS_IN_WORDS
 
 # Read at import, before conftest's private_cache fixture points LENET_CACHE at an empty folder.
 NAMES = [chapter.path.name for chapter in CHAPTERS]
@@ -160,8 +161,27 @@ def test_every_exercise_is_followed_by_room_to_answer(editions: Path, edition: s
         assert room.cell_type == "code", exercise[:80]
         assert room.source == "", exercise[:80]
         assert room.outputs == [], exercise[:80]
-        if "?" in exercise.split("**", 2)[-1]:
+        if ASKS_IN_WORDS.search(exercise.split("**", 2)[-1]):
             assert cells[index + 2].source == ANSWER_PROMPT, exercise[:80]
+
+
+@pytest.mark.parametrize(
+    ("name", "number"),
+    [("02_lenet5_tanh.ipynb", "2.1"), ("02_lenet5_tanh.ipynb", "2.3"), ("05_beyond_the_original.ipynb", "5.1")],
+)
+def test_an_exercise_asked_in_words_without_a_question_mark_gets_a_cell_to_write_in(
+    editions: Path, name: str, number: str
+) -> None:
+    """2.1 asks to compute "without running any code", 2.3 to predict, 5.1 to explain: each wants words."""
+    cells = nbformat.read(editions / "student" / name, as_version=4).cells
+    index = next(i for i, cell in enumerate(cells) if f"**Exercise {number}**" in cell.source)
+    assert cells[index + 2].source == ANSWER_PROMPT
+
+
+def test_an_exercise_asking_only_for_code_gets_no_cell_for_words(editions: Path) -> None:
+    cells = nbformat.read(editions / "student" / "04_confusion_analysis.ipynb", as_version=4).cells
+    index = next(i for i, cell in enumerate(cells) if "**Exercise 4.2**" in cell.source)
+    assert cells[index + 2].source != ANSWER_PROMPT
 
 
 def test_the_key_leaves_no_room_to_answer(editions: Path) -> None:
