@@ -67,7 +67,7 @@ def check_2_4(answer: Any) -> str | None:
     expected = tuple(up_to_conv3(torch.zeros(1, 1, 36, 36)).shape)
     if isinstance(answer, str | Mapping) or np.ndim(answer) != 1:
         raise Unreadable("give the shape as a tuple of whole numbers, as tuple(x.shape) prints it")
-    got = tuple(count(v) for v in answer)
+    got = tuple(count(v, "each part of a shape") for v in answer)
     if got in (expected, expected[1:]):
         return None
     if len(got) < 3:
