@@ -90,6 +90,7 @@ def substitutions(root: Path = ROOT) -> dict[str, str]:
     values["timing_threads"] = str(record.get("threads", MISSING))
     values["colab_machine"] = colab.get("machine", MISSING)
     values["colab_date"] = colab.get("date", MISSING)
+    values["colab_install_time"] = seconds(colab.get("install_s"))  # the install line, before the first lesson cell
     preparation = record.get("preparation", {})
     for name in ("room", "room_train", "bundle", "unbundle"):
         values[f"{name}_time"] = seconds(preparation.get(f"{name}_s"))
