@@ -36,10 +36,10 @@ colab: $(VENV)/.installed system-data  ## the Colab edition, installed from a ta
 	bash scripts/colab_env.sh
 
 student: $(VENV)/.installed  ## the student edition (no solutions, no outputs, room to answer) into _build/student
-	"$(BIN)/python" -m booktools edition student _build/student
+	"$(BIN)/python" -m booktools editions _build student
 
 key: $(VENV)/.installed  ## the answer key, for the teacher only (never on the site), into _build/key
-	"$(BIN)/python" -m booktools edition key _build/key
+	"$(BIN)/python" -m booktools editions _build key
 
 benchmark: $(VENV)/.installed system-data  ## time the original pipeline against lenet_utils and every chapter
 	$(BIN)/python benchmarks/epoch_pipeline.py

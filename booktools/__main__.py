@@ -1,7 +1,6 @@
 """`python -m booktools`: the editions, the build's scan of the chapters, and the install line of a chapter.
 
 - `python -m booktools editions OUT [NAME ...]`: editions (default: every one) into OUT/colab, OUT/student, OUT/key;
-- `python -m booktools edition NAME OUT`: one edition (colab, student or key) into OUT;
 
 Editions are written into folders under `_build/` (the Makefile's), never through a symbolic link and never
 over anything but a regular file; errors are one line on stderr and exit status 1.
@@ -12,12 +11,12 @@ over anything but a regular file; errors are one line on stderr and exit status 
 from __future__ import annotations
 
 import argparse
-import os
 import sys
-import tempfile
 from pathlib import Path
 
 import nbformat
+
+from lenet_utils.checkpoint import write_atomically
 
 from .chapters import ROOT, chapters
 from .editions import EDITIONS, Result, render
@@ -42,11 +41,7 @@ def write_files(root: Path, target: Path, files: dict[str, bytes]) -> None:
         path = target / name
         if path.is_symlink() or (path.exists() and not path.is_file()):
             raise RenderError(f"{path} is not a regular file; move it away, an edition is written over files only")
-        descriptor, temporary = tempfile.mkstemp(dir=target, prefix=".", suffix=".tmp")
-        with os.fdopen(descriptor, "wb") as stream:
-            stream.write(data)
-        os.chmod(temporary, 0o644)  # not mkstemp's 0600: the site serves these files
-        os.replace(temporary, path)  # a reader never sees half a notebook
+        write_atomically(path, data)  # a reader never sees half a notebook
 
 
 def write_edition(root: Path, name: str, results: dict[str, Result], target: Path) -> None:
@@ -86,9 +81,6 @@ def main(argv: list[str] | None = None) -> int:
     every = commands.add_parser("editions", help="write editions (default: every one) into OUT/<edition>")
     every.add_argument("out", type=Path)
     every.add_argument("names", nargs="*", metavar="NAME", help=f"an edition: {', '.join(sorted(EDITIONS))}")
-    one = commands.add_parser("edition", help="write one edition into OUT")
-    one.add_argument("name", choices=sorted(EDITIONS))
-    one.add_argument("out", type=Path)
     commands.add_parser("scan", help="fail when a chapter's outputs hold an error or a note")
     install = commands.add_parser("requirement", help="print the requirement of a notebook's install cell")
     install.add_argument("notebook", type=Path)
@@ -107,10 +99,10 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "requirement":
             print(requirement(args.notebook, args.repository, root))
             return 0
-        names = (args.names or sorted(EDITIONS)) if args.command == "editions" else [args.name]
+        names = args.names or sorted(EDITIONS)
         results = render(root, names)
         for name in names:
-            write_edition(root, name, results[name], args.out / name if args.command == "editions" else args.out)
+            write_edition(root, name, results[name], args.out / name)
     except (RenderError, nbformat.ValidationError, OSError) as exc:
         print(f"booktools: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1

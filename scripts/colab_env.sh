@@ -43,7 +43,7 @@ freeze() { "$env/bin/python" -m pip freeze --all --disable-pip-version-check | g
 work=$(mktemp -d "${TMPDIR:-/tmp}/lenet-colab.XXXXXX")
 trap 'rm -rf -- "$work"' EXIT
 version=$(sed -n 's/^__version__ = "\([^"]*\)".*/\1/p' lenet_utils/__init__.py)
-.venv/bin/python -m booktools edition colab "$work/colab" >/dev/null
+.venv/bin/python -m booktools editions "$work" colab >/dev/null
 # safe.directory: CI's container checks out the repository as another user than the one running this.
 git -c safe.directory='*' clone -q --bare "$repo" "$work/lenet.git"
 (

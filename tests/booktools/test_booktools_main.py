@@ -25,7 +25,7 @@ def book(tmp_path: Path) -> Path:
 def test_an_edition_replaces_its_own_earlier_files(book: Path, tmp_path: Path) -> None:
     target = tmp_path / "_build" / "student"
     for _ in range(2):
-        result = run_booktools("edition", "student", target, book=book)
+        result = run_booktools("editions", target.parent, "student", book=book)
         assert result.returncode == 0, result.stderr
     assert sorted(path.name for path in target.iterdir()) == ["one.ipynb"]  # no temporary file left
 
@@ -36,7 +36,7 @@ def test_an_edition_is_never_written_through_a_link(book: Path, tmp_path: Path, 
     elsewhere.mkdir()
     (tmp_path / linked).parent.mkdir(parents=True, exist_ok=True)
     (tmp_path / linked).symlink_to(elsewhere)
-    assert_refused(run_booktools("edition", "key", tmp_path / "_build" / "key", book=book), "symbolic link")
+    assert_refused(run_booktools("editions", tmp_path / "_build", "key", book=book), "symbolic link")
     assert list(elsewhere.iterdir()) == []
 
 
@@ -46,15 +46,15 @@ def test_an_edition_is_never_written_over_a_link_or_a_folder(book: Path, tmp_pat
     victim = tmp_path / "victim.txt"
     victim.write_text("mine")
     (target / "one.ipynb").symlink_to(victim)
-    assert_refused(run_booktools("edition", "student", target, book=book), "not a regular file")
+    assert_refused(run_booktools("editions", target.parent, "student", book=book), "not a regular file")
     assert victim.read_text() == "mine"
     (target / "one.ipynb").unlink()
     (target / "one.ipynb").mkdir()
-    assert_refused(run_booktools("edition", "student", target, book=book), "not a regular file")
+    assert_refused(run_booktools("editions", target.parent, "student", book=book), "not a regular file")
 
 
 def test_an_edition_is_never_written_into_the_sources(book: Path) -> None:
-    assert_refused(run_booktools("edition", "student", book / "book" / "student", book=book), "book's sources")
+    assert_refused(run_booktools("editions", book / "book", "student", book=book), "book's sources")
     assert not (book / "book" / "student").exists()
 
 

@@ -2,7 +2,7 @@
 
 Nested fences, gated solutions, capitalised directive names (Sphinx accepts `{Solution}`), glue roles,
 substitutions, exercise numbers from `_toc.yml`, references and citations, rendered through
-`python -m booktools edition` as `make student` runs it.
+`python -m booktools editions` as `make student` runs it.
 """
 
 from __future__ import annotations
@@ -27,8 +27,9 @@ from booktools.install import requirement
 
 
 def make_student(book: Path, target: Path):
-    """Write the student edition of the book at `book` into `target`, as `make student` does."""
-    return run_booktools("edition", "student", target, book=book)
+    """Write the student edition of the book at `book` into `target` (named student), as `make student` does."""
+    assert target.name == "student"
+    return run_booktools("editions", target.parent, "student", book=book)
 
 
 # --------------------------------------------------------------------------- synthetic books
@@ -301,7 +302,7 @@ def test_citations_become_author_year(tmp_path: Path) -> None:
         "(Lovelace, 1843; Turing and Church, 1936)."
     )
     nbformat.write(new_notebook(cells=[new_markdown_cell("{cite}`five`")]), source / "book" / "cited.ipynb")
-    assert_refused(make_student(source, tmp_path / "student2"), "cited.ipynb: cell 0", "'five'")
+    assert_refused(make_student(source, tmp_path / "again" / "student"), "cited.ipynb: cell 0", "'five'")
 
 
 def test_unknown_reference_fails_clearly(tmp_path: Path) -> None:
@@ -314,7 +315,7 @@ def test_references_end_the_chapter(tmp_path: Path) -> None:
     source = write_book(tmp_path, cited=[new_markdown_cell("As {cite:t}`one` showed.")])
     (tmp_path / "refs.bib").write_text("@article{one, author = {Lovelace, Ada}, title = {Notes}, year = {1843}}\n")
     (tmp_path / "_config.yml").write_text("bibtex_bibfiles:\n  - refs.bib\n")
-    assert run_booktools("edition", "colab", tmp_path / "colab", book=source).returncode == 0
+    assert run_booktools("editions", tmp_path, "colab", book=source).returncode == 0
     cells = nbformat.read(tmp_path / "colab" / "cited.ipynb", as_version=4).cells
     assert cells[0].source == "As Lovelace (1843) showed."
     assert cells[-1].source == "## References\n\n- Lovelace (1843). Notes."  # an incomplete entry: its title
@@ -343,7 +344,7 @@ def test_directive_names_are_compared_as_sphinx_does(tmp_path: Path) -> None:
 def test_colab_folds_solutions_and_key_shows_them(tmp_path: Path) -> None:
     source = write_book(tmp_path, loud=CAPITALISED)
     for edition in ("colab", "key"):
-        assert run_booktools("edition", edition, tmp_path / edition, book=source).returncode == 0
+        assert run_booktools("editions", tmp_path, edition, book=source).returncode == 0
     colab = nbformat.read(tmp_path / "colab" / "loud.ipynb", as_version=4).cells
     assert [cell.cell_type for cell in colab] == ["markdown", "code", "markdown", "markdown", "markdown"]
     assert colab[1].source == ""  # room to answer, before the folded solutions
