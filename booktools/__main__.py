@@ -11,12 +11,12 @@ over anything but a regular file; errors are one line on stderr and exit status 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
+import tempfile
 from pathlib import Path
 
 import nbformat
-
-from lenet_utils.checkpoint import write_atomically
 
 from .chapters import ROOT, chapters
 from .editions import EDITIONS, Result, render
@@ -41,7 +41,11 @@ def write_files(root: Path, target: Path, files: dict[str, bytes]) -> None:
         path = target / name
         if path.is_symlink() or (path.exists() and not path.is_file()):
             raise RenderError(f"{path} is not a regular file; move it away, an edition is written over files only")
-        write_atomically(path, data)  # a reader never sees half a notebook
+        descriptor, temporary = tempfile.mkstemp(dir=target, prefix=".", suffix=".tmp")
+        with os.fdopen(descriptor, "wb") as stream:
+            stream.write(data)
+        os.chmod(temporary, 0o644)  # not mkstemp's 0600: the site serves these files
+        os.replace(temporary, path)  # a reader never sees half a notebook (no lenet_utils writer: it imports torch)
 
 
 def write_edition(root: Path, name: str, results: dict[str, Result], target: Path) -> None:
