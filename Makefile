@@ -53,7 +53,7 @@ RELEASE_ASSETS ?= _build/release-assets
 .PHONY: room bundle release-assets
 room: $(VENV)/.installed system-data  ## train or fetch every model the chapters use into the cache
 	"$(BIN)/python" -m lenet_utils prepare
-bundle: room  ## write the data and the chapters' checkpoints with SHA256SUMS into $(BUNDLE), for rooms offline
+bundle: room  ## write the data and the chapters' checkpoints with SHA256SUMS into _build/lenet-room.tar.gz (BUNDLE=FILE), for rooms offline
 	"$(BIN)/python" -m booktools.release bundle "$(BUNDLE)"
 release-assets: $(VENV)/.installed system-data  ## right after the reference run: its checkpoints and their digests
 	"$(BIN)/python" -m booktools.release release-assets "$(RELEASE_ASSETS)"

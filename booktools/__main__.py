@@ -1,11 +1,12 @@
 """`python -m booktools`: the editions, the build's scan of the chapters, and the install line of a chapter.
 
 - `python -m booktools editions OUT [NAME ...]`: editions (default: every one) into OUT/colab, OUT/student, OUT/key;
-
-Editions are written into folders under `_build/` (the Makefile's), never through a symbolic link and never
-over anything but a regular file; errors are one line on stderr and exit status 1.
 - `python -m booktools scan`: fail when a chapter's committed outputs hold an error or a note;
 - `python -m booktools requirement NOTEBOOK [--repository URL]`: the requirement of its install cell.
+
+Editions are never written into the book's checkout outside `_build/`, through a symbolic link, or over
+anything but a regular file. A problem is one line on stderr and exit status 1; a command line argparse
+cannot read gets its usage line and status 2.
 """
 
 from __future__ import annotations
@@ -27,15 +28,20 @@ from .scan import problems
 VERBS = {"fold": "folded", "drop": "cut", "show": "shown"}
 
 
-def write_files(root: Path, target: Path, files: dict[str, bytes]) -> None:
-    """Write `files` (name -> bytes) into the folder `target`: each replaced whole, nothing through a link."""
+def check_folder(root: Path, target: Path) -> None:
+    """RenderError unless `target` can be an edition's folder: no link or file on its way, not in the checkout."""
     for part in [*reversed(target.parents), target]:
         if part.is_symlink():
             raise RenderError(f"{part} is a symbolic link; give a real folder, nothing is written through links")
-    if target.exists() and not target.is_dir():
-        raise RenderError(f"{target} exists and is not a folder; choose another output folder")
-    if (root / "book").resolve() in [target.resolve(), *target.resolve().parents]:
-        raise RenderError(f"{target} is inside the book's sources; write editions under _build/")
+        if part.exists() and not part.is_dir():
+            raise RenderError(f"{part} exists and is not a folder; choose another output folder")
+    inside = [target.resolve(), *target.resolve().parents]
+    if root in inside and root / "_build" not in inside:  # an answer key there could be committed
+        raise RenderError(f"{target} is in the book's checkout outside _build/; write editions under _build/")
+
+
+def write_files(target: Path, files: dict[str, bytes]) -> None:
+    """Write `files` (name -> bytes) into the folder `target` (see `check_folder`), each replaced whole."""
     target.mkdir(parents=True, exist_ok=True)
     for name, data in files.items():
         path = target / name
@@ -48,10 +54,10 @@ def write_files(root: Path, target: Path, files: dict[str, bytes]) -> None:
         os.replace(temporary, path)  # a reader never sees half a notebook (no lenet_utils writer: it imports torch)
 
 
-def write_edition(root: Path, name: str, results: dict[str, Result], target: Path) -> None:
+def write_edition(name: str, results: dict[str, Result], target: Path) -> None:
     """Write one edition's notebooks into `target` and say what each became."""
     files = {file: nbformat.writes(result.notebook).encode("utf-8") + b"\n" for file, result in results.items()}
-    write_files(root, target, files)
+    write_files(target, files)
     for file, result in results.items():
         solutions = f"{result.solutions} solutions {VERBS[EDITIONS[name].solutions]}"
         print(f"{target / file}: {len(result.notebook.cells)} cells from {result.cells_before}, {solutions}")
@@ -103,10 +109,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "requirement":
             print(requirement(args.notebook, args.repository, root))
             return 0
-        names = args.names or sorted(EDITIONS)
+        names = list(dict.fromkeys(args.names)) or sorted(EDITIONS)
+        for folder in [args.out, *(args.out / name for name in names)]:  # before minutes of rendering
+            check_folder(root, folder)
         results = render(root, names)
         for name in names:
-            write_edition(root, name, results[name], args.out / name)
+            write_edition(name, results[name], args.out / name)
     except (RenderError, nbformat.ValidationError, OSError) as exc:
         print(f"booktools: error: {' '.join(str(exc).split())}", file=sys.stderr)
         return 1

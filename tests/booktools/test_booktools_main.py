@@ -2,11 +2,13 @@
 
 Generated files live under `_build/` only, so nothing there is anyone's work; what remains to defend is the
 path itself: an edition is never written through a symbolic link, over something that is not a regular file,
-or into the book's sources.
+or into the book's checkout outside `_build/` (where an answer key could be committed).
 """
 
 from __future__ import annotations
 
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -53,9 +55,26 @@ def test_an_edition_is_never_written_over_a_link_or_a_folder(book: Path, tmp_pat
     assert_refused(run_booktools("editions", target.parent, "student", book=book), "not a regular file")
 
 
-def test_an_edition_is_never_written_into_the_sources(book: Path) -> None:
-    assert_refused(run_booktools("editions", book / "book", "student", book=book), "book's sources")
+def test_an_edition_is_never_written_into_the_checkout_outside_build(book: Path) -> None:
+    assert_refused(run_booktools("editions", book / "book", "student", book=book), "outside _build/")
     assert not (book / "book" / "student").exists()
+    # The arguments the wrong way round (`editions student`): OUT is ./student, in the checkout.
+    result = subprocess.run(
+        [sys.executable, "-m", "booktools", "--book", ".", "editions", "student"],
+        cwd=book,
+        capture_output=True,
+        text=True,
+    )
+    assert_refused(result, "student is in the book's checkout outside _build/")
+    assert not (book / "student").exists()
+
+
+def test_a_file_where_the_output_folder_goes_is_refused_in_one_line(book: Path, tmp_path: Path) -> None:
+    (tmp_path / "afile").write_text("mine")
+    assert_refused(
+        run_booktools("editions", tmp_path / "afile", "student", book=book), "afile exists and is not a folder"
+    )
+    assert (tmp_path / "afile").read_text() == "mine"
 
 
 def test_an_unknown_edition_is_refused_before_anything_is_written(book: Path, tmp_path: Path) -> None:

@@ -97,10 +97,10 @@ After the solutions."""
 
 def test_nested_fences(tmp_path: Path) -> None:
     source = write_book(tmp_path, nested=[new_markdown_cell("# Nested"), new_markdown_cell(NESTED)])
-    result = make_student(source, tmp_path / "student")
+    result = make_student(source, tmp_path / "_build" / "student")
     assert result.returncode == 0, result.stderr
     assert "nested.ipynb: 4 cells from 2, 5 solutions cut" in result.stdout  # with room to answer the exercise
-    text = markdown_text(nbformat.read(tmp_path / "student" / "nested.ipynb", as_version=4))
+    text = markdown_text(nbformat.read(tmp_path / "_build" / "student" / "nested.ipynb", as_version=4))
     assert "SECRET" not in text
     for kept in (
         "**Exercise 1.1** (Nested fences)\n\nThe exercise keeps its example:",
@@ -154,10 +154,10 @@ GATED = [
 def test_gated_and_tagged_solutions(tmp_path: Path) -> None:
     tagged = new_code_cell("SECRET_13 = 4", metadata={"tags": ["solution"]})
     source = write_book(tmp_path, gated=[*GATED, tagged])
-    result = make_student(source, tmp_path / "student")
+    result = make_student(source, tmp_path / "_build" / "student")
     assert result.returncode == 0, result.stderr
     assert "gated.ipynb: 9 cells from 14, 3 solutions cut" in result.stdout
-    student = nbformat.read(tmp_path / "student" / "gated.ipynb", as_version=4)
+    student = nbformat.read(tmp_path / "_build" / "student" / "gated.ipynb", as_version=4)
     assert [cell.source for cell in student.cells] == [
         GATED[0].source,
         "#@title Code the site hides (double-click to show the code)\na = 1",
@@ -189,22 +189,22 @@ def test_gated_and_tagged_solutions(tmp_path: Path) -> None:
 )
 def test_unbalanced_gates_fail_clearly(tmp_path: Path, cells: list, message: str) -> None:
     source = write_book(tmp_path, a_fine_chapter=[new_markdown_cell("# Fine")], gated=cells)
-    result = make_student(source, tmp_path / "student")
+    result = make_student(source, tmp_path / "_build" / "student")
     assert result.returncode == 1
     assert re.fullmatch(f"booktools: error: {message}\n", result.stderr), result.stderr
-    assert not (tmp_path / "student").exists()  # nothing written, not even the fine chapter
+    assert not (tmp_path / "_build" / "student").exists()  # nothing written, not even the fine chapter
 
 
 def test_no_chapters_fails_clearly(tmp_path: Path) -> None:
     source = write_book(tmp_path)
     nbformat.write(new_notebook(cells=[new_markdown_cell("# Scratch")]), source / "book" / "scratch.ipynb")  # no toc
-    assert_refused(make_student(source, tmp_path / "student"), "lists no chapter notebooks", "_toc.yml")
-    assert not (tmp_path / "student").exists()
+    assert_refused(make_student(source, tmp_path / "_build" / "student"), "lists no chapter notebooks", "_toc.yml")
+    assert not (tmp_path / "_build" / "student").exists()
 
 
 def test_missing_book_fails_clearly(tmp_path: Path) -> None:
     write_book(tmp_path, chapter=[new_markdown_cell("# One")])
-    assert_refused(make_student(tmp_path / "bok", tmp_path / "student"), "no _toc.yml in", "bok")
+    assert_refused(make_student(tmp_path / "bok", tmp_path / "_build" / "student"), "no _toc.yml in", "bok")
 
 
 # --------------------------------------------------------------------------- glue, references, numbers
@@ -230,9 +230,9 @@ GLUED = [
 
 def test_glue_roles_become_their_values(tmp_path: Path) -> None:
     source = write_book(tmp_path, glued=GLUED)
-    result = make_student(source, tmp_path / "student")
+    result = make_student(source, tmp_path / "_build" / "student")
     assert result.returncode == 0, result.stderr
-    cells = nbformat.read(tmp_path / "student" / "glued.ipynb", as_version=4).cells
+    cells = nbformat.read(tmp_path / "_build" / "student" / "glued.ipynb", as_version=4).cells
     assert cells[0].source == (
         "# Glued\n\nThe net has 61,706 parameters and reaches 87.34% with\n"
         "tanh (0.87341); the syntax is `` {glue:text}`params:,d` ``.\n\n"  # a code span stays as it is
@@ -245,8 +245,10 @@ def test_glue_roles_become_their_values(tmp_path: Path) -> None:
 def test_missing_glue_fails_clearly(tmp_path: Path) -> None:
     cells = [new_markdown_cell("Reaches {glue:text}`acc:.2%`."), new_code_cell("glue('acc', 0.9)")]  # not executed
     source = write_book(tmp_path, unexecuted=cells)
-    assert_refused(make_student(source, tmp_path / "student"), "unexecuted.ipynb: cell 0", "'acc'", "execute")
-    assert not (tmp_path / "student").exists()
+    assert_refused(
+        make_student(source, tmp_path / "_build" / "student"), "unexecuted.ipynb: cell 0", "'acc'", "execute"
+    )
+    assert not (tmp_path / "_build" / "student").exists()
 
 
 def test_exercise_numbers_follow_the_toc(tmp_path: Path) -> None:
@@ -268,13 +270,13 @@ def test_exercise_numbers_follow_the_toc(tmp_path: Path) -> None:
         new_markdown_cell("```{exercise-end}\n```\n\nAfter."),
     ]
     source = write_book(tmp_path, b_first=first, a_second=second)
-    result = make_student(source, tmp_path / "student")
+    result = make_student(source, tmp_path / "_build" / "student")
     assert result.returncode == 0, result.stderr
-    text = markdown_text(nbformat.read(tmp_path / "student" / "b_first.ipynb", as_version=4))
+    text = markdown_text(nbformat.read(tmp_path / "_build" / "student" / "b_first.ipynb", as_version=4))
     assert STUDENT_EXERCISE.findall(text) == [("1", "1"), ("1", "2")]
     assert "**Exercise** (Unnumbered)" in text
     assert "(ch-sec)=" not in text
-    second_text = markdown_text(nbformat.read(tmp_path / "student" / "a_second.ipynb", as_version=4))
+    second_text = markdown_text(nbformat.read(tmp_path / "_build" / "student" / "a_second.ipynb", as_version=4))
     assert second_text.startswith(
         "# 1. Named first\n\nSee Exercise 1.2, Exercise 1.1, this one, Task 2.1 and A section.\n\nEnd."
     )
@@ -294,20 +296,20 @@ def test_citations_become_author_year(tmp_path: Path) -> None:
         "@misc{four, author = {{Zalando Research}}, title = {README}, year = {2017}}\n"
     )
     (tmp_path / "_config.yml").write_text("bibtex_bibfiles:\n  - refs.bib\n")
-    result = make_student(source, tmp_path / "student")
+    result = make_student(source, tmp_path / "_build" / "student")
     assert result.returncode == 0, result.stderr
-    text = nbformat.read(tmp_path / "student" / "cited.ipynb", as_version=4).cells[0].source
+    text = nbformat.read(tmp_path / "_build" / "student" / "cited.ipynb", as_version=4).cells[0].source
     assert text == (
         "As (Lovelace, 1843) and LeCun et al. (1998); Turing and Church (1936) showed "
         "(Lovelace, 1843; Turing and Church, 1936)."
     )
     nbformat.write(new_notebook(cells=[new_markdown_cell("{cite}`five`")]), source / "book" / "cited.ipynb")
-    assert_refused(make_student(source, tmp_path / "again" / "student"), "cited.ipynb: cell 0", "'five'")
+    assert_refused(make_student(source, tmp_path / "_build" / "again" / "student"), "cited.ipynb: cell 0", "'five'")
 
 
 def test_unknown_reference_fails_clearly(tmp_path: Path) -> None:
     source = write_book(tmp_path, chapter=[new_markdown_cell("See {numref}`nowhere`.")])
-    assert_refused(make_student(source, tmp_path / "student"), "chapter.ipynb", "'nowhere'")
+    assert_refused(make_student(source, tmp_path / "_build" / "student"), "chapter.ipynb", "'nowhere'")
 
 
 def test_references_end_the_chapter(tmp_path: Path) -> None:
@@ -315,8 +317,8 @@ def test_references_end_the_chapter(tmp_path: Path) -> None:
     source = write_book(tmp_path, cited=[new_markdown_cell("As {cite:t}`one` showed.")])
     (tmp_path / "refs.bib").write_text("@article{one, author = {Lovelace, Ada}, title = {Notes}, year = {1843}}\n")
     (tmp_path / "_config.yml").write_text("bibtex_bibfiles:\n  - refs.bib\n")
-    assert run_booktools("editions", tmp_path, "colab", book=source).returncode == 0
-    cells = nbformat.read(tmp_path / "colab" / "cited.ipynb", as_version=4).cells
+    assert run_booktools("editions", tmp_path / "_build", "colab", book=source).returncode == 0
+    cells = nbformat.read(tmp_path / "_build" / "colab" / "cited.ipynb", as_version=4).cells
     assert cells[0].source == "As Lovelace (1843) showed."
     assert cells[-1].source == "## References\n\n- Lovelace (1843). Notes."  # an incomplete entry: its title
 
@@ -333,10 +335,12 @@ CAPITALISED = [
 def test_directive_names_are_compared_as_sphinx_does(tmp_path: Path) -> None:
     """docutils lowercases directive names, so `{Solution}` is a solution on the site: never in the student's copy."""
     source = write_book(tmp_path, loud=CAPITALISED)
-    result = make_student(source, tmp_path / "student")
+    result = make_student(source, tmp_path / "_build" / "student")
     assert result.returncode == 0, result.stderr
     assert "loud.ipynb: 3 cells from 5, 2 solutions cut" in result.stdout
-    text = "\n".join(cell.source for cell in nbformat.read(tmp_path / "student" / "loud.ipynb", as_version=4).cells)
+    text = "\n".join(
+        cell.source for cell in nbformat.read(tmp_path / "_build" / "student" / "loud.ipynb", as_version=4).cells
+    )
     assert "SECRET" not in text
     assert text == "**Exercise 1.1** (Loud)\n\nAsk.\n\nAfter."
 
@@ -344,13 +348,13 @@ def test_directive_names_are_compared_as_sphinx_does(tmp_path: Path) -> None:
 def test_colab_folds_solutions_and_key_shows_them(tmp_path: Path) -> None:
     source = write_book(tmp_path, loud=CAPITALISED)
     for edition in ("colab", "key"):
-        assert run_booktools("editions", tmp_path, edition, book=source).returncode == 0
-    colab = nbformat.read(tmp_path / "colab" / "loud.ipynb", as_version=4).cells
+        assert run_booktools("editions", tmp_path / "_build", edition, book=source).returncode == 0
+    colab = nbformat.read(tmp_path / "_build" / "colab" / "loud.ipynb", as_version=4).cells
     assert [cell.cell_type for cell in colab] == ["markdown", "code", "markdown", "markdown", "markdown"]
     assert colab[1].source == ""  # room to answer, before the folded solutions
     assert colab[2].source == "<details>\n<summary>Solution to Exercise 1.1</summary>\n\nSECRET-20\n\n</details>"
     assert colab[3].source.startswith("<details>\n<summary>Solution to Exercise 1.1</summary>\n\n```python\nSECRET_21")
-    key = nbformat.read(tmp_path / "key" / "loud.ipynb", as_version=4).cells
+    key = nbformat.read(tmp_path / "_build" / "key" / "loud.ipynb", as_version=4).cells
     assert [cell.source for cell in key][1:4] == [
         "**Solution to Exercise 1.1**\n\nSECRET-20",
         "**Solution to Exercise 1.1**",
@@ -366,8 +370,8 @@ def test_install_line_is_written_from_the_version(tmp_path: Path) -> None:
     source = write_book(
         tmp_path, one=[new_markdown_cell("# One"), new_code_cell(template, metadata={"tags": ["remove-cell"]})]
     )
-    assert make_student(source, tmp_path / "student").returncode == 0
-    cell = nbformat.read(tmp_path / "student" / "one.ipynb", as_version=4).cells[1]
+    assert make_student(source, tmp_path / "_build" / "student").returncode == 0
+    cell = nbformat.read(tmp_path / "_build" / "student" / "one.ipynb", as_version=4).cells[1]
     assert cell.source.endswith(f'%pip install -q "{requirement()}"')
     assert "cellView" not in cell.metadata
 
@@ -379,12 +383,12 @@ def test_substitutions_are_filled_in_as_the_site_fills_them(tmp_path: Path) -> N
     source = write_book(tmp_path, timed=[new_markdown_cell("# Timed\n\nIt runs in {{ ch1_cold }} (`{{ ch1_cold }}`).")])
     (source / "book" / "_timings.json").write_text('{"chapters": {"timed": {"cold_s": 12.6}}}')
     (source / "_config.yml").write_text(SUBSTITUTIONS_ON)
-    assert make_student(source, tmp_path / "student").returncode == 0
-    text = markdown_text(nbformat.read(tmp_path / "student" / "timed.ipynb", as_version=4))
+    assert make_student(source, tmp_path / "_build" / "student").returncode == 0
+    text = markdown_text(nbformat.read(tmp_path / "_build" / "student" / "timed.ipynb", as_version=4))
     assert text == "# Timed\n\nIt runs in 13 s (`{{ ch1_cold }}`)."  # a code span stays as it is
 
 
 def test_an_unknown_substitution_fails_clearly(tmp_path: Path) -> None:
     source = write_book(tmp_path, timed=[new_markdown_cell("# Timed\n\n{{ ch9_cold }}\n")])
     (source / "_config.yml").write_text(SUBSTITUTIONS_ON)
-    assert_refused(make_student(source, tmp_path / "student"), "timed.ipynb: cell 0", "{{ ch9_cold }}")
+    assert_refused(make_student(source, tmp_path / "_build" / "student"), "timed.ipynb: cell 0", "{{ ch9_cold }}")
