@@ -8,7 +8,7 @@ from typing import Any
 import pandas as pd
 import torch
 
-from ..data import CLASS_NAMES, DEFAULT_VAL_SIZE, SPLIT_SIZES, train_val_indices
+from ..data import CLASS_NAMES, DEFAULT_VAL_SIZE, SPLIT_SIZES, DataSplits, train_val_indices
 from ..runtime import DEFAULT_SEED
 from . import Unreadable, agrees, book_data, choice, count, exercise, matches, number
 
@@ -24,6 +24,11 @@ check_1_2 = exercise("1.2")(
 )
 
 
+def _class_means(data: DataSplits, images: torch.Tensor, labels: torch.Tensor) -> list[float]:
+    """Each class's mean pixel value of `images`, normalized as `data` is, back on the 0..1 scale."""
+    return [images[labels == c].double().mean().item() * data.std + data.mean for c in range(len(CLASS_NAMES))]
+
+
 @exercise("1.3")
 def check_1_3(answer: Any) -> str | None:
     """A pandas Series of each class's mean pixel value (0..1), indexed by class name, darkest first."""
@@ -32,14 +37,12 @@ def check_1_3(answer: Any) -> str | None:
     got = {str(name): number(value) for name, value in answer.items()}
     if len(answer) != len(CLASS_NAMES) or sorted(got) != sorted(CLASS_NAMES):
         return "give one value per class, indexed by the class names (index=CLASS_NAMES)"
-    data = book_data()  # every training image: the split's training and validation parts, normalized back to 0..1
+    data = book_data()  # every training image: the split's training and validation parts
     images, labels = (torch.cat(pair) for pair in zip(data.train.tensors, data.val.tensors, strict=True))
-    expected = {name: images[labels == c].double().mean().item() for c, name in enumerate(CLASS_NAMES)}
-    expected = {name: mean * data.std + data.mean for name, mean in expected.items()}  # undo the normalization
+    expected = dict(zip(CLASS_NAMES, _class_means(data, images, labels), strict=True))
     if all(abs(got[name] - 255 * mean) < 0.5 for name, mean in expected.items()):
         return "these are on the 0..255 scale: divide the pixels by 255 before averaging"
-    test_images, test_labels = data.test.tensors
-    on_test = [test_images[test_labels == c].double().mean().item() * data.std + data.mean for c in range(10)]
+    on_test = _class_means(data, *data.test.tensors)
     if all(matches(got[name], mean, rel_tol=1e-4) for name, mean in zip(CLASS_NAMES, on_test, strict=True)):
         return "these are the test images' means: the question is about the training images"
     if not agrees([got[name] for name in expected], list(expected.values())):

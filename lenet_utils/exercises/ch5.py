@@ -106,9 +106,10 @@ def _gains(results: pd.DataFrame, gain: Any) -> tuple[np.ndarray, np.ndarray]:
 def _recorded_val_accuracies() -> list[set[float]]:
     """For each step of the ablation, the validation accuracies its checkpoints in the cache recorded."""
     steps = [TrainConfig("relu"), *ablation_configs()[1:]]  # step 0 is chapter 3's model, read after 2 epochs
+    models = {repr(m): m for m in (c.build_model() for c in steps)}.values()  # each architecture once
     recorded: list[set[float]] = [set() for _ in steps]
     for path in (cache_dir() / "checkpoints").glob("lenet-relu-*.pt"):
-        for model in {repr(m): m for m in (c.build_model() for c in steps)}.values():  # each architecture once
+        for model in models:
             try:
                 payload = load_checkpoint(path, model)
                 history = History.from_dict(payload["history"])
