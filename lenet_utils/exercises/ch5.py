@@ -87,8 +87,13 @@ def _gains(results: pd.DataFrame, gain: Any) -> tuple[np.ndarray, np.ndarray]:
         gain = pd.Series(gain)
     if isinstance(gain, pd.DataFrame) and gain.shape[1] == 1:
         gain = gain.iloc[:, 0]
-    if isinstance(gain, pd.Series) and set(gain.index) in (set(expected.index), set(results.index)):
-        gain = gain.drop(index=results.index[0], errors="ignore")
+    first = results.index[0]  # step 0, which a Series labelled by step leaves empty (NaN or 0); a ranked one, reset,
+    if (  # holds the largest gain there and is read by position below
+        isinstance(gain, pd.Series)
+        and set(gain.index) in (set(expected.index), set(results.index))
+        and (first not in gain.index or pd.isna(gain[first]) or gain[first] == 0)
+    ):
+        gain = gain.drop(index=first, errors="ignore")
         return gain.to_numpy(dtype=float), expected.reindex(gain.index).to_numpy()
     values = array(gain).ravel()
     if len(values) == len(results):  # step 0 is in it: its NaN, or the 0 filled in for it, wherever ranking put it
@@ -142,7 +147,7 @@ def check_5_4(answer: Any) -> str | None:
         return "subtract the step before from each step (.diff()), not the other way round"
     train = 100 * results.get("train accuracy", results["val accuracy"] * np.nan).diff().iloc[1:].to_numpy()
     if np.allclose(np.sort(values), np.sort(train), atol=0.01):
-        return "rank by validation accuracy, not training accuracy"
+        return "compute the gains from validation accuracy, not training accuracy"
     if agrees(values, expected):
         return None
     return "each step's gain is its validation accuracy minus that of the step before, in points"

@@ -100,6 +100,8 @@ SE_5_6 = 100 * math.sqrt(0.951 * 0.049 / 10_000)
         ("5.4", (RESULTS, RANKED.to_list()[::-1])),
         ("5.4", (RESULTS, GAIN.to_dict())),
         ("5.4", (RESULTS, RANKED.to_dict())),
+        ("5.4", (RESULTS, GAIN.sort_values(ascending=False).reset_index(drop=True))),  # ranked, NaN last, renumbered
+        ("5.4", (RESULTS, GAIN.fillna(0).sort_values(ascending=False).reset_index(drop=True))),
         # ranked with step 0's NaN still in it: pandas puts NaN last in either direction
         ("5.4", (RESULTS, GAIN.sort_values(ascending=False).to_numpy())),
         ("5.4", (RESULTS, GAIN.sort_values().to_numpy())),
